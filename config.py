@@ -1,0 +1,173 @@
+"""Configuration: the only module that reads environment variables.
+
+`load_config()` picks a settings class from `APP_ENV` (development, test, production). Development
+generates its secrets once per install and keeps them in `instance/dev-secrets.json`, so a fresh clone
+runs without setup while no secret is ever committed. Production refuses to start when one is missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance")).resolve()
+
+SECRET_SETTINGS = ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_or(name: str, default: str) -> str:
+    return _env(name) or default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}")
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way (`postgresql://` or `postgres://`)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def new_encryption_key() -> str:
+    """A Fernet key (32 random bytes, urlsafe base64), the format DATA_ENCRYPTION_KEY expects."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def _dev_secrets() -> dict[str, str]:
+    """Per-install secrets for development, created on first use and then reused."""
+    path = INSTANCE_DIR / "dev-secrets.json"
+    try:
+        stored = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        stored = {}
+    wanted = {
+        "SECRET_KEY": lambda: secrets.token_urlsafe(48),
+        "DATA_ENCRYPTION_KEY": new_encryption_key,
+        "STRIPE_WEBHOOK_SECRET": lambda: "whsec_" + secrets.token_hex(24),
+    }
+    if not all(name in stored for name in wanted):
+        for name, make in wanted.items():
+            stored.setdefault(name, make())
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stored, indent=2))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return stored
+
+
+class Config:
+    """Settings shared by every environment. Values come from the environment; see .env.example."""
+
+    ENV_NAME = "base"
+    TESTING = False
+    DEBUG = False
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = _env("SECRET_KEY")
+        self.DATA_ENCRYPTION_KEY = _env("DATA_ENCRYPTION_KEY")
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
+            _env_or("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gateway.db'}")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
+        self.STRIPE_API_KEY = _env("STRIPE_API_KEY")
+        self.STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:12111")
+        self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+        self.STRIPE_MAX_NETWORK_RETRIES = _int("STRIPE_MAX_NETWORK_RETRIES", 2)
+        self.PORT = _int("PORT", 5000)
+        self.PUBLIC_BASE_URL = (_env("PUBLIC_BASE_URL") or f"http://127.0.0.1:{self.PORT}").rstrip("/")
+        self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", self.REDIS_URL)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, so a form left open still submits
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+        self.MIN_PASSWORD_LENGTH = 12
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in dir(self) if name.isupper()}
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        generated = _dev_secrets()
+        for name, value in generated.items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+        if self.STRIPE_API_KEY is None:
+            self.STRIPE_API_KEY = "sk_test_sandbox"
+
+
+class TestConfig(DevelopmentConfig):
+    ENV_NAME = "test"
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "1000 per minute")
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        missing = [name for name in SECRET_SETTINGS if not getattr(self, name)]
+        if _env("DATABASE_URL") is None:
+            missing.append("DATABASE_URL")
+        if missing:
+            raise ConfigError(
+                "refusing to start in production: missing setting(s) " + ", ".join(missing)
+                + " (see .env.example)"
+            )
+
+
+CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}
+
+
+def load_config(name: str | None = None) -> Config:
+    """The settings object for `name`, or for the APP_ENV environment variable (default development)."""
+    name = name or _env_or("APP_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")

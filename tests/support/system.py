@@ -1,0 +1,60 @@
+"""The whole gateway as real processes: migrated database, demo data, gunicorn web server, RQ worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support.processes import ROOT, Process, free_port, python, start, wait_http
+
+
+@dataclass
+class System:
+    web_url: str
+    env: dict[str, str]
+    processes: dict[str, Process] = field(default_factory=dict)
+    demo: dict[str, str] = field(default_factory=dict)
+
+    def flask(self, *args: str) -> subprocess.CompletedProcess:
+        """Run `flask --app wsgi ARGS` against this system's database and settings."""
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                              env={**os.environ, **self.env}, capture_output=True, text=True, check=True)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes.values()):
+            process.stop()
+
+
+def system_env(instance: Path, database_url: str, redis_url: str, web_port: int,
+               extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {
+        "APP_ENV": "development",
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        **(extra or {}),
+    }
+
+
+def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Path,
+                 extra_env: dict[str, str] | None = None, workers: int = 1) -> System:
+    """Migrate, seed the demo, then start gunicorn and `workers` RQ worker processes."""
+    web_port = free_port()
+    env = system_env(instance, database_url, redis_url, web_port, extra_env)
+    system = System(f"http://127.0.0.1:{web_port}", env)
+    system.flask("db", "upgrade")
+    system.flask("demo", "seed")
+    system.demo = dict(line.split("=", 1) for line in (instance / "demo.env").read_text().splitlines()
+                       if "=" in line and not line.startswith("#"))
+    web = start("web", python("-m", "gunicorn", "--bind", f"127.0.0.1:{web_port}", "--worker-class", "gthread",
+                              "--workers", "1", "--threads", "16", "wsgi:app"), log_dir, env)
+    system.processes["web"] = web
+    wait_http(web, f"{system.web_url}/healthz")
+    for index in range(workers):
+        system.processes[f"worker{index}"] = start(f"worker{index}", python("-m", "workers"), log_dir, env)
+    return system

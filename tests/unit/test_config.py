@@ -1,0 +1,51 @@
+import pytest
+
+from config import ConfigError, load_config, normalize_database_url
+
+
+def test_production_refuses_to_start_naming_each_missing_secret(monkeypatch):
+    for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    with pytest.raises(ConfigError) as info:
+        load_config("production")
+    message = str(info.value)
+    for name in ("DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL"):
+        assert name in message
+    assert "SECRET_KEY," not in message
+
+
+def test_production_starts_with_every_secret_and_secure_cookies(monkeypatch):
+    for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"):
+        monkeypatch.setenv(name, "value-" + name)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/gw")
+    config = load_config("production")
+    assert config.SESSION_COOKIE_SECURE is True
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/gw"
+
+
+def test_development_generates_secrets_once_per_install(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first, second = load_config("development"), load_config("development")
+    assert first.SECRET_KEY and first.SECRET_KEY == second.SECRET_KEY
+    assert first.STRIPE_WEBHOOK_SECRET.startswith("whsec_")
+    assert first.STRIPE_API_BASE == "http://127.0.0.1:12111"
+
+
+def test_unknown_environment_name_is_an_error():
+    with pytest.raises(ConfigError, match="APP_ENV"):
+        load_config("staging")
+
+
+def test_bad_integer_setting_names_the_variable(monkeypatch):
+    monkeypatch.setenv("STRIPE_MAX_NETWORK_RETRIES", "many")
+    with pytest.raises(ConfigError, match="STRIPE_MAX_NETWORK_RETRIES"):
+        load_config("development")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("postgres://u@h/db", "postgresql+psycopg://u@h/db"), ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("sqlite:///x.db", "sqlite:///x.db"), ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+])
+def test_database_urls_use_psycopg3(raw, expected):
+    assert normalize_database_url(raw) == expected

