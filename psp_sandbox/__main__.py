@@ -1,0 +1,3 @@
+from psp_sandbox.cli import main
+
+main()
