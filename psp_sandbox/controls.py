@@ -155,4 +155,10 @@ def deliveries() -> Any:
         args.append(request.args["event"])
     rows = sb.store.conn().execute(sql + " ORDER BY id DESC LIMIT 1000", args).fetchall()
     keys = ("id", "event", "endpoint", "status", "attempts", "last_status", "last_error")
-    return {"data": [dict(zip(keys, row, strict=True)) for row in rows], "idle": sb.dispatcher.idle()}
+    return {"data": [dict(zip(keys, row, strict=True)) for row in rows]}
+
+
+@bp.get("/deliveries/idle")
+def deliveries_idle() -> Any:
+    """Whether no delivery is queued, in flight or waiting for a retry (tests and benchmarks wait on it)."""
+    return {"idle": _sb().dispatcher.idle()}
