@@ -31,7 +31,7 @@ class SandboxServer(BaseApplication):
             "keepalive": 75,
             # Requests held by the `timeout` fault sleep in their thread; the worker's heartbeat is separate.
             "timeout": 120,
-            "graceful_timeout": 5,
+            "graceful_timeout": 1,
             "accesslog": None,
             "loglevel": "warning",
         }

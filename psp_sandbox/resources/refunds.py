@@ -32,7 +32,7 @@ def create(sb: Sandbox, params: dict) -> Row:
     refund = {
         "id": refund_id, "object": "refund", "amount": amount, "balance_transaction": transaction["id"],
         "charge": charge["id"], "created": sb.clock.now(), "currency": charge["currency"],
-        "description": None, "metadata": p.metadata(params), "payment_intent": charge["payment_intent"],
+        "metadata": p.metadata(params), "payment_intent": charge["payment_intent"],
         "reason": p.choice(params, "reason", REASONS), "receipt_number": None,
         "source_transfer_reversal": None, "status": "succeeded", "transfer_reversal": None,
     }
