@@ -12,7 +12,6 @@ from psp_sandbox import jobs
 from psp_sandbox.cards import check_form
 from psp_sandbox.context import Sandbox
 from psp_sandbox.errors import StripeError, invalid, no_such
-
 from psp_sandbox.page import success_url
 from psp_sandbox.resources import payments, sessions
 from psp_sandbox.resources.payments import Buyer, Outcome
@@ -95,7 +94,8 @@ def pay(session_id: str) -> Any:
     method = body.get("method", "card")
     with sb.store.write():
         session = sessions.get(sb, session_id)
-        buyer = Buyer(body.get("email") or session["customer_email"] or "buyer@example.com", body.get("name", "Test Buyer"))
+        email = body.get("email") or session["customer_email"] or "buyer@example.com"
+        buyer = Buyer(email, body.get("name", "Test Buyer"))
         if method == "card":
             outcome = _pay_card(sb, session_id, body, buyer)
         elif method == "wallet":
@@ -156,6 +156,18 @@ def deliveries() -> Any:
     rows = sb.store.conn().execute(sql + " ORDER BY id DESC LIMIT 1000", args).fetchall()
     keys = ("id", "event", "endpoint", "status", "attempts", "last_status", "last_error")
     return {"data": [dict(zip(keys, row, strict=True)) for row in rows]}
+
+
+@bp.post("/webhooks/pause")
+def pause_webhooks() -> Any:
+    _sb().dispatcher.pause(True)
+    return {"paused": True}
+
+
+@bp.post("/webhooks/resume")
+def resume_webhooks() -> Any:
+    _sb().dispatcher.pause(False)
+    return {"paused": False}
 
 
 @bp.get("/deliveries/idle")

@@ -22,15 +22,16 @@ def index() -> str:
     events = sb.store.select("type = 'event'", [], "seq DESC", 100)
     deliveries: dict[str, list[dict[str, Any]]] = {}
     if events:
-        marks = ", ".join("?" * len(events))
+        marks = ", ".join("?" * len(events))  # placeholders only: the ids are bound parameters
         rows = sb.store.conn().execute(
-            "SELECT d.event_id, json_extract(e.data, '$.url'), d.status, d.attempts, d.last_status, d.last_error"
+            "SELECT d.event_id, json_extract(e.data, '$.url'), d.status, d.attempts, d.last_status, d.last_error"  # noqa: S608
             f" FROM deliveries d JOIN objects e ON e.id = d.endpoint_id WHERE d.event_id IN ({marks})",
             [event["id"] for event in events],
         )
         for event_id, url, status, attempts, last_status, last_error in rows:
             deliveries.setdefault(event_id, []).append({
-                "url": url, "status": status, "attempts": attempts, "last_status": last_status, "last_error": last_error,
+                "url": url, "status": status, "attempts": attempts, "last_status": last_status,
+                "last_error": last_error,
             })
     endpoints = sb.store.select("type = 'webhook_endpoint'", [], "seq ASC")
     return render_template(

@@ -30,16 +30,17 @@ def run_due(sb: Sandbox) -> int:
         while True:
             with sb.store.write():
                 due = sb.store.due_timers(sb.clock.now())
-                credited = set()
+                credited: set[str] = set()
                 for timer_id, kind, object_id in due:
                     if kind == "funds_available":
                         made_available = ledger.make_available(sb, object_id)
-                        credited.add(made_available.account if made_available else None)
+                        if made_available is not None:
+                            credited.add(made_available.account)
                     else:
                         HANDLERS[kind](sb, object_id)
                     sb.store.delete_timer(timer_id)
                 # One balance.available per account and run, as Stripe batches them.
-                for account in credited - {None}:
+                for account in credited:
                     _announce_balance(sb, account)
             handled += len(due)
             if not due:

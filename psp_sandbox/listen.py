@@ -21,7 +21,8 @@ def listen(base: str, forward_to: str, secret: str | None, event_filter: str, po
     count = 0
     while polls is None or count < polls:
         count += 1
-        events = http.get(f"{base.rstrip('/')}/_sandbox/events", params={"after": last or ""}, timeout=10).json()
+        url = f"{base.rstrip('/')}/_sandbox/events"
+        events = http.get(url, params={"after": last or ""}, timeout=10).json()
         for event in events["data"]:
             last = event["id"]
             if "*" in wanted or event["type"] in wanted:
@@ -35,8 +36,8 @@ def _newest(http: requests.Session, base: str) -> str | None:
     """Only events created after `listen` started are forwarded."""
     last = None
     while True:
-        data = http.get(f"{base.rstrip('/')}/_sandbox/events", params={"after": last or "", "limit": 500},
-                        timeout=10).json()["data"]
+        params: dict[str, str | int] = {"after": last or "", "limit": 500}
+        data = http.get(f"{base.rstrip('/')}/_sandbox/events", params=params, timeout=10).json()["data"]
         if not data:
             return last
         last = data[-1]["id"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 
 from psp_sandbox.cards import check_form
 from psp_sandbox.context import Sandbox
@@ -25,7 +26,7 @@ def success_url(session: dict) -> str:
     return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
 
 
-def _render(session: Row, status: int = 200, **context: object) -> tuple[str, int]:
+def _render(session: Row, status: int = 200, **context: object) -> ResponseReturnValue:
     template = "pay.html" if session["status"] == "open" else "closed.html"
     sb = _sb()
     page = render_template(
@@ -41,7 +42,7 @@ def _buyer(session: Row) -> Buyer:
     return Buyer(email, request.form.get("name", "").strip() or None)
 
 
-def _follow(outcome: Outcome) -> Response | tuple[str, int]:
+def _follow(outcome: Outcome) -> ResponseReturnValue:
     session = outcome.session
     if outcome.status == "succeeded":
         return redirect(success_url(session), 303)
@@ -56,7 +57,7 @@ def _follow(outcome: Outcome) -> Response | tuple[str, int]:
 
 
 @bp.get("/<session_id>")
-def show(session_id: str) -> tuple[str, int]:
+def show(session_id: str) -> ResponseReturnValue:
     sb = _sb()
     with sb.store.write():
         session, _ = payments.open_session(sb, session_id)
@@ -64,7 +65,7 @@ def show(session_id: str) -> tuple[str, int]:
 
 
 @bp.post("/<session_id>/card")
-def pay_card(session_id: str) -> Response | tuple[str, int]:
+def pay_card(session_id: str) -> ResponseReturnValue:
     sb = _sb()
     today = sb.clock.now()
     year, month = _year_month(today)
@@ -79,7 +80,7 @@ def pay_card(session_id: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/<session_id>/wallet")
-def pay_wallet(session_id: str) -> Response | tuple[str, int]:
+def pay_wallet(session_id: str) -> ResponseReturnValue:
     sb = _sb()
     with sb.store.write():
         session = sessions.get(sb, session_id)
@@ -87,7 +88,7 @@ def pay_wallet(session_id: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/<session_id>/bank_transfer")
-def pay_bank_transfer(session_id: str) -> Response | tuple[str, int]:
+def pay_bank_transfer(session_id: str) -> ResponseReturnValue:
     sb = _sb()
     with sb.store.write():
         session = sessions.get(sb, session_id)
@@ -101,7 +102,7 @@ def pay_bank_transfer(session_id: str) -> Response | tuple[str, int]:
 
 
 @bp.get("/<session_id>/3ds")
-def challenge(session_id: str) -> tuple[str, int]:
+def challenge(session_id: str) -> ResponseReturnValue:
     sb = _sb()
     session = sessions.get(sb, session_id)
     if session["status"] != "open":
@@ -111,7 +112,7 @@ def challenge(session_id: str) -> tuple[str, int]:
 
 
 @bp.post("/<session_id>/3ds")
-def answer_challenge(session_id: str) -> Response | tuple[str, int]:
+def answer_challenge(session_id: str) -> ResponseReturnValue:
     sb = _sb()
     with sb.store.write():
         return _follow(payments.authenticate(sb, session_id, request.form.get("result") == "complete"))
@@ -123,5 +124,5 @@ def _year_month(timestamp: int) -> tuple[int, int]:
 
 
 @bp.errorhandler(StripeError)
-def _missing_session(error: StripeError) -> tuple[str, int]:
+def _missing_session(error: StripeError) -> ResponseReturnValue:
     return render_template("not_found.html", message=error.body["message"]), error.status

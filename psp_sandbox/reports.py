@@ -99,7 +99,7 @@ def _charge_columns(charge: Row) -> dict[str, str]:
 
 
 def _transfer_columns(sb: Sandbox, transfer: Row) -> dict[str, str]:
-    destination = sb.store.get(transfer["destination"]) or {}
+    destination: dict = sb.store.get(transfer["destination"]) or {}
     return {
         "connected_account_id": transfer["destination"],
         "connected_account_name": (destination.get("business_profile") or {}).get("name") or "",

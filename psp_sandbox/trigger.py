@@ -50,7 +50,10 @@ class Api:
 
 
 def _card(card: str, three_d_secure: str = "complete") -> Callable[[Api], None]:
-    return lambda api: api.pay(api.session(), card_number=card, three_d_secure=three_d_secure) and None
+    def run(api: Api) -> None:
+        api.pay(api.session(), card_number=card, three_d_secure=three_d_secure)
+
+    return run
 
 
 def _bank_transfer(email: str) -> Callable[[Api], None]:
@@ -86,6 +89,10 @@ def _transfer(api: Api, iban: str = PAYOUT_PAYS_IBAN) -> str:
     return account["id"]
 
 
+def _transfer_created(api: Api) -> None:
+    _transfer(api)
+
+
 def _balance_available(api: Api) -> None:
     api.paid_charge()
     api.advance(api.delays["available_delay"])
@@ -114,7 +121,7 @@ RECIPES: dict[str, Callable[[Api], None]] = {
     "checkout.session.expired": _expired, "payment_intent.canceled": _expired,
     "charge.refunded": _refund("4242424242424242", wait=False), "refund.created": _refund("4242424242424242", False),
     "refund.updated": _refund("4000000000005126", wait=True), "refund.failed": _refund("4000000000005126", True),
-    "transfer.created": lambda api: _transfer(api) and None, "balance.available": _balance_available,
+    "transfer.created": _transfer_created, "balance.available": _balance_available,
     "payout.created": _payout(PAYOUT_PAYS_IBAN), "payout.updated": _payout(PAYOUT_PAYS_IBAN),
     "payout.paid": _payout(PAYOUT_PAYS_IBAN), "payout.failed": _payout(PAYOUT_FAILS_IBAN),
 }

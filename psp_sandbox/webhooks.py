@@ -95,7 +95,7 @@ class Dispatcher:
         self._wakeup = threading.Condition()
         self._work: queue.Queue[int] = queue.Queue()
         self._results: queue.Queue[Result] = queue.Queue()
-        self._started = False
+        self._paused = False
 
     def start(self) -> None:
         rows = self._store.conn().execute(
@@ -107,7 +107,12 @@ class Dispatcher:
         threads += [self._send_loop] * self._settings.webhook_workers
         for target in threads:
             threading.Thread(target=target, daemon=True, name=f"webhooks-{target.__name__}").start()
-        self._started = True
+
+    def pause(self, paused: bool) -> None:
+        """Hold deliveries (they queue up) or release them: late webhooks on demand, and burst benchmarks."""
+        with self._wakeup:
+            self._paused = paused
+            self._wakeup.notify()
 
     def schedule(self, delivery_ids: list[int]) -> None:
         """Queue new deliveries, applying the webhook faults once per delivery."""
@@ -146,8 +151,8 @@ class Dispatcher:
     def _schedule_loop(self) -> None:
         while True:
             with self._wakeup:
-                while not self._heap or self._heap[0][0] > time.time():
-                    self._wakeup.wait(self._heap[0][0] - time.time() if self._heap else None)
+                while self._paused or not self._heap or self._heap[0][0] > time.time():
+                    self._wakeup.wait(None if self._paused or not self._heap else self._heap[0][0] - time.time())
                 _, _, delivery_id = heapq.heappop(self._heap)
                 # Counted before it leaves the heap, so idle() never sees a gap between the two.
                 self._work.put(delivery_id)

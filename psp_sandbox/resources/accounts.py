@@ -40,7 +40,7 @@ def create(sb: Sandbox, params: dict) -> Row:
     account_id = new_id("acct", 16)
     currency = CURRENCY_BY_COUNTRY.get(country, "eur")
     external = p.nested(params, "external_account")
-    bank = add_bank_account(sb, account_id, external, country, currency) if external else None
+    bank: dict | None = add_bank_account(sb, account_id, external, country, currency) if external else None
     requested = p.nested(params, "capabilities")
     capabilities = {name: "active" for name in requested} or {"transfers": "active"}
     account = {
@@ -67,7 +67,7 @@ def add_bank_account(sb: Sandbox, account_id: str, external: dict, country: str,
     if not iban_valid(iban):
         raise invalid("The IBAN you provided is invalid.", "external_account[account_number]",
                       "account_number_invalid")
-    bank = {
+    bank: dict[str, object] = {
         "id": new_id("ba"), "object": "bank_account", "account": account_id,
         "account_holder_name": p.string(external, "account_holder_name"),
         "account_holder_type": p.string(external, "account_holder_type"), "account_type": None,

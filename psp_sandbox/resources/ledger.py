@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from psp_sandbox.context import Sandbox
 from psp_sandbox.ids import new_id
 from psp_sandbox.store import Row
@@ -40,7 +42,7 @@ def record(
         {"amount": fee, "application": None, "currency": currency, "description": "Stripe processing fees",
          "type": "stripe_fee"}
     ] if fee else []
-    transaction = {
+    transaction: dict[str, Any] = {
         "id": new_id("txn"),
         "object": "balance_transaction",
         "amount": amount,
@@ -76,8 +78,10 @@ def make_available(sb: Sandbox, transaction_id: str) -> Row | None:
 
 
 def _change_balance(sb: Sandbox, account: str, currency: str, column: str, delta: int) -> None:
+    if column not in ("available", "pending"):
+        raise ValueError(column)
     sb.store.conn().execute(
-        f"INSERT INTO balances (account, currency, {column}) VALUES (?, ?, ?)"
+        f"INSERT INTO balances (account, currency, {column}) VALUES (?, ?, ?)"  # noqa: S608 (a fixed column name)
         f" ON CONFLICT (account, currency) DO UPDATE SET {column} = {column} + excluded.{column}",
         (account, currency, delta),
     )

@@ -84,12 +84,12 @@ def _line_item(entry: dict, index: int, now: int) -> dict:
     if not price_data:
         raise missing(f"{name}[price_data]")
     currency = p.currency(price_data, "currency")
-    unit_amount = p.integer(price_data, "unit_amount", required=True, minimum=0)
+    unit_amount = p.integer(price_data, "unit_amount", required=True, minimum=0) or 0
     product = p.nested(price_data, "product_data")
     title = p.string(product, "name") or p.string(price_data, "product")
     if not title:
         raise missing(f"{name}[price_data][product_data][name]")
-    quantity = p.integer(entry, "quantity", required=True, minimum=1)
+    quantity = p.integer(entry, "quantity", required=True, minimum=1) or 1
     price = {
         "id": new_id("price"), "object": "price", "active": False, "billing_scheme": "per_unit", "created": now,
         "currency": currency, "custom_unit_amount": None, "livemode": False, "lookup_key": None,
@@ -97,7 +97,7 @@ def _line_item(entry: dict, index: int, now: int) -> dict:
         "tax_behavior": "unspecified", "tiers_mode": None, "transform_quantity": None, "type": "one_time",
         "unit_amount": unit_amount, "unit_amount_decimal": str(unit_amount),
     }
-    amount = unit_amount * (quantity or 1)
+    amount = unit_amount * quantity
     return {
         "id": new_id("li"), "object": "item", "amount_discount": 0, "amount_subtotal": amount, "amount_tax": 0,
         "amount_total": amount, "currency": currency, "description": title, "price": price, "quantity": quantity,

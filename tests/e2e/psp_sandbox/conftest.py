@@ -17,7 +17,7 @@ WEBHOOK_SECRET = "whsec_sandbox_e2e"
 
 
 class _Shop(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         body = f"<!doctype html><title>Shop</title><h1>Thank you</h1><p id=path>{self.path}</p>".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html")

@@ -44,7 +44,8 @@ def test_pay_by_card_after_a_decline(page: Page, sandbox, shop_url, receiver):
     expect(page).to_have_url(f"{shop_url}/return?session_id={session.id}")
     paid = psp.v1.checkout.sessions.retrieve(session.id, params={"expand": ["payment_intent.latest_charge"]})
     assert (paid.status, paid.payment_status) == ("complete", "paid")
-    assert paid.payment_intent.latest_charge.payment_method_details.card.last4 == "4242"
+    card = paid.payment_intent.latest_charge.payment_method_details.card
+    assert (card.last4, card.wallet) == ("4242", None), "Enter pressed Pay, not the wallet button"
     receiver.wait_for(lambda events: any(
         e["type"] == "checkout.session.completed" and e["data"]["object"]["id"] == session.id for e in events))
 

@@ -69,8 +69,9 @@ def test_refunds_full_partial_and_limits(money):
     sandbox, psp, receiver = money
     intent = _paid_charge(psp, sandbox.url)
     advance_clock(sandbox.url, 2 * DAY)
-    first = psp.v1.refunds.create(params={"payment_intent": intent.id, "amount": 1000, "reason": "requested_by_customer",
-                                          "metadata": {"order": "A"}}, options={"idempotency_key": "refund-a"})
+    first = psp.v1.refunds.create(params={"payment_intent": intent.id, "amount": 1000,
+                                          "reason": "requested_by_customer", "metadata": {"order": "A"}},
+                                  options={"idempotency_key": "refund-a"})
     assert_valid(first)
     assert (first.amount, first.status, first.charge, first.payment_intent) == (
         1000, "succeeded", intent.latest_charge, intent.id)

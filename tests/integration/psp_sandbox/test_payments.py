@@ -122,7 +122,8 @@ def test_wallet_pays_at_once(psp, sandbox):
     assert paid.payment_intent.latest_charge.payment_method_details.card.wallet.type == "google_pay"
 
 
-@pytest.mark.parametrize(("email", "outcome"), [("buyer@example.com", "succeeded"), ("buyer+fail@example.com", "failed")])
+@pytest.mark.parametrize(("email", "outcome"), [("buyer@example.com", "succeeded"),
+                                               ("buyer+fail@example.com", "failed")])
 def test_bank_transfer_settles_on_the_clock(psp, sandbox, receiver, email, outcome):
     session = psp.v1.checkout.sessions.create(params=checkout_params(customer_email=email))
     result = pay_session(sandbox.url, session.id, method="bank_transfer")
