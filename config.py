@@ -104,6 +104,21 @@ class Config:
         self.STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:12111")
         self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_MAX_NETWORK_RETRIES = _int("STRIPE_MAX_NETWORK_RETRIES", 2)
+        self.STRIPE_TIMEOUT_SECONDS = _int("STRIPE_TIMEOUT_SECONDS", 20)
+        # Largest amount of one checkout, in minor units (Stripe's limit for two-decimal currencies).
+        self.MAX_PAYMENT_AMOUNT_MINOR = _int("MAX_PAYMENT_AMOUNT_MINOR", 99_999_999)
+        self.API_RATE_LIMIT = _env_or("API_RATE_LIMIT", "100 per second")
+        # How long a buyer has on the PSP's page (Stripe accepts 30 minutes to 24 hours).
+        self.CHECKOUT_SESSION_TTL_SECONDS = _int("CHECKOUT_SESSION_TTL_SECONDS", 3600)
+        # Outbox work (e.g. registering a checkout with the PSP): attempts and exponential backoff.
+        self.OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 6)
+        self.OUTBOX_BACKOFF_SECONDS = float(_env_or("OUTBOX_BACKOFF_SECONDS", "1"))
+        # The sweeper asks the PSP about checkouts with no news for this long.
+        self.PSP_SYNC_AFTER_SECONDS = _int("PSP_SYNC_AFTER_SECONDS", 300)
+        self.RELAY_INTERVAL_SECONDS = _int("RELAY_INTERVAL_SECONDS", 2)
+        self.SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 30)
+        self.LIVE_TOKEN_MAX_AGE_SECONDS = _int("LIVE_TOKEN_MAX_AGE_SECONDS", 24 * 3600)
+        self.DEMO_SHOP_ENABLED = _bool("DEMO_SHOP_ENABLED", True)
         self.PORT = _int("PORT", 5000)
         self.PUBLIC_BASE_URL = (_env("PUBLIC_BASE_URL") or f"http://127.0.0.1:{self.PORT}").rstrip("/")
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
@@ -150,6 +165,7 @@ class ProductionConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+        self.DEMO_SHOP_ENABLED = _bool("DEMO_SHOP_ENABLED", False)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         missing = [name for name in SECRET_SETTINGS if not getattr(self, name)]
         if _env("DATABASE_URL") is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import redis
 from flask import Flask
@@ -13,8 +14,6 @@ from flask_migrate import Migrate
 from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from typing import TYPE_CHECKING
-
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -71,6 +70,8 @@ redis_conn = RedisConnection()
 
 
 def register_extensions(app: Flask) -> None:
+    import webapp.dbengine  # noqa: F401  (engine event hooks)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)

@@ -4,10 +4,15 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
+    import webapp.live.views  # noqa: F401  (registers the WebSocket route on `sock`)
     from webapp.admin.views import bp as admin_bp
+    from webapp.api.payments import bp as api_bp
     from webapp.auth.views import bp as auth_bp
+    from webapp.checkout.views import bp as checkout_bp
     from webapp.ops.views import bp as ops_bp
     from webapp.portal.views import bp as portal_bp
+    from webapp.storefront.views import bp as storefront_bp
+    from webapp.webhooks.views import bp as webhooks_bp
 
-    for blueprint in (ops_bp, auth_bp, portal_bp, admin_bp):
+    for blueprint in (ops_bp, auth_bp, portal_bp, admin_bp, api_bp, webhooks_bp, checkout_bp, storefront_bp):
         app.register_blueprint(blueprint)

@@ -1,23 +1,39 @@
-"""`python -m workers`: an RQ worker (with RQ's scheduler) for every queue, inside the Flask app."""
+"""`python -m workers`: an RQ worker for every queue, running jobs inside the Flask app.
+
+It is a SimpleWorker: jobs run in the worker process itself rather than a fork per job, so the app,
+its database pool and its PSP client are built once; a job's few milliseconds of overhead matter
+because a job drains a batch. `python -m workers cron` runs the periodic relay and sweeper instead.
+"""
 
 from __future__ import annotations
 
 import logging
+import sys
 
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker
+from rq.cron import CronScheduler
 
-from webapp import create_app
-from workers.queues import ALL
+from workers import jobs
+from workers.context import get_app
+from workers.queues import ALL, LOW
 
 
-def main() -> None:
-    app = create_app()
+def work() -> None:
+    app = get_app()
     connection = Redis.from_url(app.config["REDIS_URL"])
     queues = [Queue(name, connection=connection) for name in ALL]
     logging.getLogger(__name__).info("worker listening on %s", ", ".join(ALL))
-    Worker(queues, connection=connection).work(with_scheduler=True)
+    SimpleWorker(queues, connection=connection).work(with_scheduler=True)
+
+
+def cron() -> None:
+    app = get_app()
+    scheduler = CronScheduler(connection=Redis.from_url(app.config["REDIS_URL"]))
+    scheduler.register(jobs.relay, LOW, interval=app.config["RELAY_INTERVAL_SECONDS"], result_ttl=0)
+    scheduler.register(jobs.sweep, LOW, interval=app.config["SWEEP_INTERVAL_SECONDS"], result_ttl=0)
+    scheduler.start()
 
 
 if __name__ == "__main__":
-    main()
+    cron() if sys.argv[1:] == ["cron"] else work()

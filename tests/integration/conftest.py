@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from config import load_config
 from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.support.processes import Process, free_port
+from tests.support.sandbox import API_KEY, start_sandbox
 from webapp import create_app
 from webapp.extensions import db
+from workers.context import use_app
+
+WEBHOOK_SECRET = "whsec_gateway_integration_tests_0123456789"
 
 
 @pytest.fixture(scope="session", params=["postgresql", "sqlite"])
@@ -45,16 +52,57 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
+class _CurrentApp:
+    """The WSGI app behind the in-process server: whichever test app is current."""
+
+    app: Flask | None = None
+
+    def __call__(self, environ, start_response):
+        assert self.app is not None, "no test app is running"
+        return self.app(environ, start_response)
+
+
+_current = _CurrentApp()
+
+
+@pytest.fixture(scope="session")
+def gateway_server() -> Iterator[str]:
+    """A real HTTP server (threaded werkzeug) for the current test app, so the sandbox can call webhooks."""
+    server = make_server("127.0.0.1", free_port(), _current, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def gateway_psp(gateway_server, tmp_path_factory) -> Iterator[Process]:
+    """The PSP sandbox, sending every event to the in-process gateway's webhook endpoint."""
+    process = start_sandbox(tmp_path_factory.mktemp("gateway_psp"), webhook_url=f"{gateway_server}/webhooks/psp",
+                            webhook_secret=WEBHOOK_SECRET, name="gateway_psp")
+    yield process
+    process.stop()
+
+
+def app_settings(database_url: str, redis_url: str, psp_url: str, base_url: str) -> dict:
+    return {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url,
+            "STRIPE_API_BASE": psp_url, "STRIPE_API_KEY": API_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_MAX_NETWORK_RETRIES": 0, "PUBLIC_BASE_URL": base_url, "OUTBOX_BACKOFF_SECONDS": 0.05}
+
+
 @pytest.fixture
-def app(database_url, redis_url) -> Iterator[Flask]:
-    application = create_app(load_config("test"), SQLALCHEMY_DATABASE_URI=database_url, REDIS_URL=redis_url,
-                             RATELIMIT_STORAGE_URI=redis_url)
+def app(database_url, redis_url, gateway_psp, gateway_server) -> Iterator[Flask]:
+    application = create_app(load_config("test"), **app_settings(database_url, redis_url, gateway_psp.url,
+                                                                  gateway_server))
+    _current.app = application
+    use_app(application)
     with application.app_context():
         yield application
         db.session.rollback()
         _empty_tables()
         db.session.remove()
         db.engine.dispose()
+    _current.app = None
 
 
 @pytest.fixture

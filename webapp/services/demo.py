@@ -99,3 +99,21 @@ def seed(env_path: Path, web_url: str) -> DemoCredentials:
     tmp.chmod(0o600)
     tmp.replace(env_path)
     return credentials
+
+
+@dataclass(frozen=True)
+class Product:
+    sku: str
+    name: str
+    seller_index: int  # which of SELLERS sells it
+    price: str  # USD, decimal string as the API takes it
+
+
+CATALOGUE = (
+    Product("mug-aurora", "Speckled stoneware mug", 0, "24.00"),
+    Product("bowl-aurora", "Hand-thrown ramen bowl", 0, "38.50"),
+    Product("vase-aurora", "Bud vase, celadon glaze", 0, "19.90"),
+    Product("scarf-nordic", "Merino wool scarf", 1, "59.00"),
+    Product("mittens-nordic", "Fair Isle mittens", 1, "32.00"),
+    Product("beanie-nordic", "Ribbed beanie", 1, "27.50"),
+)

@@ -1,0 +1,1 @@
+"""The merchant JSON API under /v1/: Stripe-style errors, API-key auth, per-key rate limits."""

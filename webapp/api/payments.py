@@ -1,0 +1,76 @@
+"""`/v1/payments`: create a checkout, read it, list them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+from webapp.api import presenters
+from webapp.api.auth import api_key_required, rate_limit_key
+from webapp.domain.errors import ValidationError
+from webapp.domain.payment_requests import CreatePayment
+from webapp.extensions import csrf, limiter
+from webapp.services import payments
+
+bp = Blueprint("api", __name__, url_prefix="/v1")
+csrf.exempt(bp)
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key,
+              error_message="Too many requests with this API key; slow down and retry after the delay.")(bp)
+
+MAX_BODY_BYTES = 64 * 1024
+OPENAPI_DOCUMENT = (Path(__file__).with_name("openapi.json")).read_bytes()
+
+
+@bp.before_request
+def limit_body() -> None:
+    request.max_content_length = MAX_BODY_BYTES
+
+
+def _json_body() -> object:
+    raw = request.get_data(cache=True)  # raises 413 past MAX_BODY_BYTES
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("The request body must be valid JSON (Content-Type: application/json).")
+
+
+@bp.post("/payments")
+@api_key_required
+def create_payment():
+    command = CreatePayment.from_json(_json_body(), max_amount_minor=current_app.config["MAX_PAYMENT_AMOUNT_MINOR"])
+    result = payments.create(g.merchant, command, request.headers.get("Idempotency-Key"), presenters.payment)
+    response = jsonify(result.body)
+    response.status_code = result.status
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/payments/<checkout_id>")
+@api_key_required
+def get_payment(checkout_id: str):
+    return jsonify(presenters.payment(payments.get(g.merchant, checkout_id)))
+
+
+@bp.get("/payments")
+@api_key_required
+def list_payments():
+    try:
+        limit = int(request.args.get("limit", 10))
+    except ValueError:
+        raise ValidationError("limit must be an integer between 1 and 100.", param="limit")
+    if not 1 <= limit <= 100:
+        raise ValidationError("limit must be an integer between 1 and 100.", param="limit")
+    page = payments.list_page(g.merchant, limit, request.args.get("starting_after") or None)
+    return jsonify({"object": "list", "url": "/v1/payments", "has_more": page.has_more,
+                    "data": [presenters.payment(event) for event in page.items]})
+
+
+@bp.get("/openapi.json")
+@limiter.exempt
+def openapi():
+    """The OpenAPI 3 description of this API (the tests validate every response against it)."""
+    return current_app.response_class(OPENAPI_DOCUMENT, mimetype="application/json")

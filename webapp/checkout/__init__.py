@@ -1,0 +1,1 @@
+"""The hosted checkout pages buyers see."""

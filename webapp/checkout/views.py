@@ -1,0 +1,97 @@
+"""Our hosted checkout: review and Pay, then the PSP's page, then back here for the live result.
+
+The checkout's id is long and random: the URL itself is the buyer's capability, as with the PSP's own
+session URLs. Card details are never asked for here; the PSP's hosted page collects them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+
+from webapp.domain.money import Money
+from webapp.extensions import db, limiter
+from webapp.live.views import token_for
+from webapp.models import PaymentEvent
+from webapp.services import checkout, crypto
+from workers import enqueue
+
+bp = Blueprint("checkout", __name__, url_prefix="/checkout")
+limiter.exempt(bp)
+
+
+class PayForm(FlaskForm):
+    """Only the CSRF token: the Pay button changes state."""
+
+
+def _event_or_404(payment_event_id: str) -> PaymentEvent:
+    event = checkout.find(payment_event_id)
+    if event is None:
+        abort(404, "This checkout link is not valid. Ask the shop for a new one.")
+    return event
+
+
+def _grouped_orders(event: PaymentEvent) -> list[dict]:
+    groups: OrderedDict[str, dict] = OrderedDict()
+    for order in event.orders:
+        group = groups.setdefault(order.seller_account_id, {"seller": order.seller.display_name, "orders": [],
+                                                             "subtotal": 0})
+        group["orders"].append({"label": order.description or order.payment_order_id,
+                                "amount": Money(order.amount, order.currency).format()})
+        group["subtotal"] += order.amount
+    for group in groups.values():
+        group["subtotal"] = Money(group["subtotal"], event.currency).format()
+    return list(groups.values())
+
+
+def _render(event: PaymentEvent, *, returning: bool = False, status: int = 200):
+    state = checkout.state_of(event)
+    canceled = request.args.get("canceled") == "1" and state.state in ("redirect", "ready")
+    return render_template(
+        "checkout/page.html", event=event, state=state, canceled=canceled, returning=returning,
+        paying=request.args.get("paying") == "1", groups=_grouped_orders(event),
+        total=Money(event.amount_total, event.currency).format(), buyer_email=crypto.decrypt(event.buyer_email_enc),
+        merchant=event.merchant.name, live_token=token_for(event.id), form=PayForm(),
+        message=checkout.status_message(event, state),
+    ), status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+@bp.get("/<payment_event_id>")
+def page(payment_event_id: str):
+    return _render(_event_or_404(payment_event_id))
+
+
+@bp.post("/<payment_event_id>/pay")
+def pay(payment_event_id: str):
+    _event_or_404(payment_event_id)
+    if not PayForm().validate_on_submit():
+        abort(400, "The page was open too long; reload it and press Pay again.")
+    event = checkout.request_payment(payment_event_id)
+    assert event is not None
+    enqueue.wake(checkout.REGISTER_TOPIC)
+    if event.status == "EXECUTING" and event.psp_session_url:
+        return redirect(event.psp_session_url, code=303)  # the open session is reused
+    return redirect(url_for("checkout.page", payment_event_id=event.id, paying=1), code=303)
+
+
+@bp.get("/<payment_event_id>/return")
+def returned(payment_event_id: str):
+    """Back from the PSP. Besides the webhook, ask a worker to poll the PSP: whichever comes first
+    settles the checkout, the other finds nothing left to do."""
+    event = _event_or_404(payment_event_id)
+    session_id = request.args.get("session_id", "")
+    if event.status in ("EXECUTING", "PENDING") and any(s.id == session_id for s in event.sessions):
+        checkout.request_sync(session_id)
+        db.session.commit()
+        enqueue.wake(checkout.SYNC_TOPIC)
+    return _render(event, returning=True)
+
+
+@bp.get("/<payment_event_id>/status")
+def status(payment_event_id: str):
+    """The same message the WebSocket sends, for pages that cannot keep a socket open."""
+    response = jsonify(checkout.status_message(_event_or_404(payment_event_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,1 @@
+"""Live status for buyers over WebSockets."""

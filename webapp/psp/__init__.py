@@ -1,0 +1,86 @@
+"""The PSP port: what the gateway needs from a payment service provider, independent of Stripe's SDK.
+
+`get_psp()` returns the process's adapter (Stripe's SDK pointed at STRIPE_API_BASE: the sandbox by
+default, real Stripe with real keys). Tests may pass any object with the same methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class PspError(Exception):
+    """The PSP call failed. `retryable`: the same call, with the same idempotency key, may succeed later."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, code: str | None = None, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+
+
+class PspUnavailable(PspError):
+    """Network error, timeout, rate limit or 5xx: try again with backoff."""
+
+    retryable = True
+
+
+class PspRejected(PspError):
+    """The PSP refused the request itself (invalid, not found, conflicting state): retrying will not help."""
+
+
+class WebhookRejected(Exception):
+    """A webhook whose signature, timestamp or body does not verify."""
+
+
+@dataclass(frozen=True)
+class LineItem:
+    name: str
+    amount: int  # minor units
+    currency: str
+
+
+@dataclass(frozen=True)
+class NewCheckoutSession:
+    """What the executor asks the PSP to create: one hosted payment page for a whole checkout."""
+
+    idempotency_key: str
+    line_items: tuple[LineItem, ...]
+    success_url: str
+    cancel_url: str
+    client_reference_id: str
+    customer_email: str
+    transfer_group: str
+    expires_at: int
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str | None
+    status: str | None            # open | complete | expired
+    payment_status: str | None    # paid | unpaid | no_payment_required
+    payment_intent_id: str | None
+    payment_intent_status: str | None
+    client_reference_id: str | None
+    metadata: dict[str, str]
+
+
+class Psp(Protocol):
+    def create_checkout_session(self, request: NewCheckoutSession) -> CheckoutSession: ...
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSession: ...
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession: ...
+
+    def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict: ...
+
+
+def get_psp() -> Psp:
+    from webapp.psp.stripe_adapter import adapter_for_app
+
+    return adapter_for_app()

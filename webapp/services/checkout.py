@@ -1,0 +1,171 @@
+"""The buyer's side of a checkout: pressing Pay, registering the PSP session, and applying outcomes.
+
+Every outcome, from a webhook, from the executor or from polling the PSP, goes through
+`apply_outcome()`, which moves the orders by the transition table in `webapp.domain.payments` under a
+row lock on the checkout, so concurrent and repeated news about the same checkout apply once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp.domain.payments import (
+    BuyerState,
+    OrderStatus,
+    Outcome,
+    buyer_state,
+    can_start_attempt,
+    next_status,
+)
+from webapp.extensions import db
+from webapp.models import OutboxMessage, PaymentActivity, PaymentEvent, PspSession
+from webapp.services import live, outbox
+
+REGISTER_TOPIC = "checkout.register"
+SYNC_TOPIC = "checkout.sync"
+
+_FAILURE_CODES = {Outcome.EXPIRED: "expired", Outcome.PAYMENT_FAILED: "payment_failed",
+                  Outcome.PSP_UNAVAILABLE: "psp_unavailable"}
+
+
+def find(payment_event_id: str) -> PaymentEvent | None:
+    return db.session.scalar(select(PaymentEvent).options(selectinload(PaymentEvent.orders))
+                             .where(PaymentEvent.id == payment_event_id))
+
+
+def lock(payment_event_id: str) -> PaymentEvent | None:
+    """The checkout with its row locked for this transaction (PostgreSQL); SQLite has one writer anyway."""
+    return db.session.scalar(select(PaymentEvent).where(PaymentEvent.id == payment_event_id)
+                             .with_for_update().execution_options(populate_existing=True))
+
+
+def registering_retry(event: PaymentEvent) -> bool:
+    """True while registering this attempt with the PSP has failed at least once and is being retried."""
+    return bool(db.session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.dedupe_key == f"register:{event.id}:{event.attempt}",
+        OutboxMessage.status == "pending", OutboxMessage.attempts > 0)))
+
+
+def state_of(event: PaymentEvent) -> BuyerState:
+    return buyer_state(OrderStatus(event.status), attempt=event.attempt,
+                       has_session_url=bool(event.psp_session_url), failure_code=event.failure_code,
+                       retrying=registering_retry(event))
+
+
+def status_message(event: PaymentEvent, state: BuyerState | None = None) -> dict:
+    """The JSON the buyer's page receives over the WebSocket and from the status endpoint."""
+    state = state or state_of(event)
+    message = {"checkout": event.id, "status": event.status, "state": state.state, "label": state.label,
+               "message": state.message, "can_retry": state.can_retry}
+    if state.state == "redirect":
+        message["redirect_url"] = event.psp_session_url
+    if state.state == "paid" and event.success_url:
+        message["continue_url"] = event.success_url
+    return message
+
+
+def _note(event: PaymentEvent, kind: str, detail: str, psp_event_id: str | None = None) -> None:
+    db.session.add(PaymentActivity(payment_event_id=event.id, kind=kind, detail=detail[:500],
+                                   psp_event_id=psp_event_id))
+
+
+def request_payment(payment_event_id: str) -> PaymentEvent | None:
+    """The buyer pressed Pay (or Try again). Starts a new attempt when none is usable; idempotent otherwise."""
+    event = lock(payment_event_id)
+    if event is None:
+        return None
+    status = OrderStatus(event.status)
+    waiting = status is OrderStatus.NOT_STARTED and event.attempt > 0
+    if not can_start_attempt(status) or waiting:
+        db.session.commit()  # an open session is reused; one being registered is waited for
+        return event
+    event.attempt += 1
+    event.status = OrderStatus.NOT_STARTED
+    event.failure_code = None
+    event.psp_session_url = None
+    for order in event.orders:
+        order.status = OrderStatus.NOT_STARTED
+    _note(event, "attempt", f"Buyer pressed Pay: attempt {event.attempt}")
+    outbox.add(REGISTER_TOPIC, f"register:{event.id}:{event.attempt}", {"event": event.id, "attempt": event.attempt})
+    live.publish_after_commit(db.session, event.id, status_message(event, state_of(event)))
+    db.session.commit()
+    return event
+
+
+def apply_outcome(event: PaymentEvent, attempt: int, outcome: Outcome, *, source: str,
+                  psp_event_id: str | None = None) -> bool:
+    """Move the checkout's orders for `outcome` of `attempt` (caller holds the row lock). True if changed."""
+    transition = next_status(OrderStatus(event.status), outcome, outcome_attempt=attempt,
+                             current_attempt=event.attempt)
+    if not transition.changed:
+        return False
+    for order in event.orders:
+        order.status = transition.after
+    event.status = transition.after
+    if transition.after is OrderStatus.FAILED:
+        event.failure_code = _FAILURE_CODES.get(outcome)
+    _note(event, "status", f"{transition.before} → {transition.after} ({source})", psp_event_id)
+    live.publish_after_commit(db.session, event.id, status_message(event))
+    return True
+
+
+def record_session(event: PaymentEvent, attempt: int, session_id: str, url: str | None) -> PspSession:
+    """Remember a PSP session once (a retried job gets the same session back through its idempotency key)."""
+    existing = db.session.get(PspSession, session_id)
+    if existing is not None:
+        return existing
+    record = PspSession(id=session_id, payment_event_id=event.id, attempt=attempt, url=url)
+    db.session.add(record)
+    if attempt == event.attempt:
+        event.psp_session_id, event.psp_session_url = session_id, url
+    return record
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """What the PSP says about one Checkout Session, from a webhook or from asking it."""
+
+    session_id: str
+    status: str | None
+    payment_status: str | None
+    payment_intent_id: str | None
+    outcome: Outcome | None
+
+
+_SESSION_RANK = {"open": 0, "expired": 1, "complete": 2}
+
+
+def apply_session(snapshot: SessionSnapshot, *, source: str, psp_event_id: str | None = None) -> str:
+    """Apply news about a session to its checkout (caller commits). Returns what happened, for the inbox."""
+    record = db.session.get(PspSession, snapshot.session_id)
+    if record is None:
+        return "unknown_session"
+    event = lock(record.payment_event_id)
+    assert event is not None
+    if snapshot.status and _SESSION_RANK.get(snapshot.status, 0) > _SESSION_RANK.get(record.status, 0):
+        record.status = snapshot.status  # sessions only move forward too: open → complete | expired
+    if snapshot.payment_status == "paid":
+        record.payment_status = "paid"
+    record.payment_intent_id = record.payment_intent_id or snapshot.payment_intent_id
+    if snapshot.outcome is None:
+        return "no_change"
+    changed = apply_outcome(event, record.attempt, snapshot.outcome, source=source, psp_event_id=psp_event_id)
+    return f"{snapshot.outcome.value}:{'applied' if changed else 'no_change'}"
+
+
+def request_sync(session_id: str, bucket_seconds: int = 15) -> bool:
+    """Ask a worker to poll the PSP for this session (deduplicated per time bucket). Caller commits."""
+    from time import time
+
+    if db.session.get(PspSession, session_id) is None:
+        return False
+    outbox.add(SYNC_TOPIC, f"sync:{session_id}:{int(time() // bucket_seconds)}", {"session": session_id})
+    return True
+
+
+def session_expiry_seconds() -> int:
+    return max(current_app.config["CHECKOUT_SESSION_TTL_SECONDS"], 1800)

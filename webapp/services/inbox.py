@@ -1,0 +1,121 @@
+"""The inbox of PSP events: stored once by event id when the webhook arrives, applied later in batches.
+
+`receive()` only verifies-and-stores, so the webhook answers fast. `drain()` applies a batch in one
+transaction with a savepoint per event (one bad event cannot spoil the others), taking checkout locks
+in a fixed order (sorted by checkout id) so concurrent workers never deadlock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from webapp.dbtypes import utcnow
+from webapp.domain.payments import outcome_of_session
+from webapp.extensions import db
+from webapp.models import PspEvent, PspSession
+from webapp.services import checkout
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60
+MAX_ATTEMPTS = 5
+SESSION_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded",
+                            "checkout.session.async_payment_failed", "checkout.session.expired"})
+
+
+@dataclass
+class DrainResult:
+    processed: int = 0
+    dead: list[str] = field(default_factory=list)
+
+
+def receive(event: dict) -> bool:
+    """Store a verified PSP event once (by its id). True when it was new."""
+    data_object = (event.get("data") or {}).get("object") or {}
+    values = {"id": event["id"], "type": str(event.get("type", ""))[:100],
+              "object_id": data_object.get("id") if isinstance(data_object, dict) else None,
+              "payload": json.dumps(event), "received_at": utcnow()}
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    result = db.session.execute(insert(PspEvent).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+    db.session.commit()
+    return bool(result.rowcount)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: str
+    type: str
+    object_id: str | None
+    payload: str
+    received_at: object
+    attempts: int
+
+
+def _claim(limit: int) -> list[_Claimed]:
+    now = utcnow()
+    ids = (select(PspEvent.id)
+           .where(PspEvent.processed_at.is_(None), or_(PspEvent.claimed_until.is_(None), PspEvent.claimed_until < now))
+           .order_by(PspEvent.received_at).limit(limit).with_for_update(skip_locked=True).scalar_subquery())
+    rows = db.session.execute(
+        update(PspEvent).where(PspEvent.id.in_(ids))
+        .values(claimed_until=now + timedelta(seconds=LEASE_SECONDS))
+        .returning(PspEvent.id, PspEvent.type, PspEvent.object_id, PspEvent.payload, PspEvent.received_at,
+                   PspEvent.attempts)
+        .execution_options(synchronize_session=False)).all()
+    db.session.commit()
+    return [_Claimed(*row) for row in rows]
+
+
+def _apply(row: _Claimed) -> str:
+    if row.type not in SESSION_EVENTS:
+        return "ignored"
+    session = json.loads(row.payload)["data"]["object"]
+    snapshot = checkout.SessionSnapshot(
+        session["id"], session.get("status"), session.get("payment_status"),
+        session["payment_intent"] if isinstance(session.get("payment_intent"), str) else None,
+        outcome_of_session(session.get("status"), session.get("payment_status"), event_type=row.type))
+    return checkout.apply_session(snapshot, source=row.type, psp_event_id=row.id)
+
+
+def drain(limit: int = 500) -> DrainResult:
+    """Apply up to `limit` unprocessed events in one transaction; returns counts and events given up on."""
+    result = DrainResult()
+    rows = _claim(limit)
+    if not rows:
+        return result
+    sessions = {s.id: s.payment_event_id for s in db.session.scalars(
+        select(PspSession).where(PspSession.id.in_({r.object_id for r in rows if r.object_id})))}
+    # A fixed lock order across workers: by checkout, then by arrival.
+    rows.sort(key=lambda r: (sessions.get(r.object_id or "", ""), str(r.received_at), r.id))
+    now = utcnow()
+    for row in rows:
+        try:
+            with db.session.begin_nested():
+                outcome = _apply(row)
+            values = {"processed_at": now, "result": outcome[:100], "claimed_until": None}
+        except Exception as exc:  # one bad event must not stop the batch; it is retried, then given up on
+            log.exception("applying PSP event %s failed", row.id)
+            attempts = row.attempts + 1
+            values = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:2000], "claimed_until": None}
+            if attempts >= MAX_ATTEMPTS:
+                values.update(processed_at=now, result="dead")
+                result.dead.append(f"{row.id} ({row.type}): {exc}")
+        db.session.execute(update(PspEvent).where(PspEvent.id == row.id).values(**values))
+        result.processed += 1
+    db.session.commit()
+    return result
+
+
+def backlog() -> bool:
+    """True when events wait to be applied (the relay wakes a worker for them)."""
+    now = utcnow()
+    return db.session.scalar(select(PspEvent.id).where(
+        PspEvent.processed_at.is_(None), or_(PspEvent.claimed_until.is_(None), PspEvent.claimed_until < now))
+        .limit(1)) is not None

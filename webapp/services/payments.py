@@ -1,0 +1,144 @@
+"""Creating and reading payments (checkouts) for the merchant API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy import or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from webapp.domain.errors import Conflict, NotFound, ValidationError
+from webapp.domain.payment_requests import CreatePayment
+from webapp.extensions import db
+from webapp.models import Merchant, PaymentActivity, PaymentEvent, PaymentOrder, SellerAccount
+from webapp.services import crypto, idempotency
+
+
+class CheckoutConflict(Conflict):
+    code = "checkout_id_conflict"
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[PaymentEvent]
+    has_more: bool
+
+
+def _iban_or_none(ref: str) -> str | None:
+    try:
+        return IBAN(ref).compact
+    except SchwiftyException:
+        return None
+
+
+def _resolve_sellers(merchant: Merchant, command: CreatePayment) -> list[SellerAccount]:
+    """Each order's seller account, by id or IBAN; unknown, disabled and others' accounts are refused alike."""
+    refs = [order.seller_ref for order in command.orders]
+    ibans = {ref: iban for ref in refs if (iban := _iban_or_none(ref))}
+    found = db.session.scalars(select(SellerAccount).where(
+        SellerAccount.merchant_id == merchant.id,
+        or_(SellerAccount.id.in_(refs), SellerAccount.iban.in_(list(ibans.values()))),
+    )).all()
+    by_id = {s.id: s for s in found}
+    by_iban = {s.iban: s for s in found}
+    sellers = []
+    for index, order in enumerate(command.orders):
+        param = f"payment_orders[{index}][seller_account]"
+        seller = by_id.get(order.seller_ref) or by_iban.get(ibans.get(order.seller_ref, ""))
+        if seller is None:
+            raise ValidationError(f"No such seller account: {order.seller_ref!r}.", param=param,
+                                  code="resource_missing")
+        if seller.status != "active":
+            raise ValidationError(f"Seller account {seller.id} is disabled and cannot receive payments.",
+                                  param=param, code="seller_account_disabled")
+        if seller.currency != order.amount.currency:
+            raise ValidationError(f"Seller account {seller.id} is paid in {seller.currency}, not "
+                                  f"{order.amount.currency}.", param=f"payment_orders[{index}][currency]",
+                                  code="currency_mismatch")
+        sellers.append(seller)
+    return sellers
+
+
+def _by_checkout_id(merchant_id: str, checkout_id: str) -> PaymentEvent | None:
+    return db.session.scalar(select(PaymentEvent).where(
+        PaymentEvent.merchant_id == merchant_id, PaymentEvent.checkout_id == checkout_id))
+
+
+def _same_or_conflict(existing: PaymentEvent, command: CreatePayment) -> PaymentEvent:
+    if existing.request_hash != command.request_hash:
+        raise CheckoutConflict(f"A payment with checkout_id {command.checkout_id!r} already exists with different "
+                               "parameters.", param="checkout_id")
+    return existing
+
+
+def _create_or_existing(merchant: Merchant, command: CreatePayment) -> tuple[PaymentEvent, bool]:
+    existing = _by_checkout_id(merchant.id, command.checkout_id)
+    if existing is not None:
+        return _same_or_conflict(existing, command), False
+    sellers = _resolve_sellers(merchant, command)
+    event = PaymentEvent(
+        merchant_id=merchant.id, checkout_id=command.checkout_id, request_hash=command.request_hash,
+        currency=command.currency, amount_total=command.total.minor,
+        buyer_email_enc=crypto.encrypt(command.buyer_email),
+        buyer_name_enc=crypto.encrypt_optional(command.buyer_name),
+        success_url=command.success_url, cancel_url=command.cancel_url,
+    )
+    event.orders = [
+        PaymentOrder(payment_order_id=o.payment_order_id, position=i, seller_account_id=seller.id,
+                     amount=o.amount.minor, currency=o.amount.currency, description=o.description)
+        for i, (o, seller) in enumerate(zip(command.orders, sellers, strict=True))
+    ]
+    try:
+        with db.session.begin_nested():
+            db.session.add(event)
+            db.session.add(PaymentActivity(payment_event=event, kind="created",
+                                           detail=f"Created through the API with {len(event.orders)} order(s)"))
+            db.session.flush()
+    except IntegrityError:
+        # Another request created the same checkout_id a moment ago: answer like a repeat of it.
+        existing = _by_checkout_id(merchant.id, command.checkout_id)
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, command), False
+    return event, True
+
+
+def create(merchant: Merchant, command: CreatePayment, idempotency_key: str | None,
+           render: Callable[[PaymentEvent], dict]) -> idempotency.StoredResponse:
+    """Create the checkout and its payment orders in one transaction: 201 when new, 200 for a repeat of the
+    same `checkout_id` and body, 409 when the same `checkout_id` comes with a different body."""
+
+    def action() -> tuple[int, dict]:
+        event, created = _create_or_existing(merchant, command)
+        return (201 if created else 200), render(event)
+
+    return idempotency.run(merchant.id, idempotency_key, "POST /v1/payments", command.request_hash, action)
+
+
+def get(merchant: Merchant, checkout_id: str) -> PaymentEvent:
+    """The merchant's payment by its checkout_id; another merchant's looks exactly like a missing one."""
+    event = db.session.scalar(
+        select(PaymentEvent).options(selectinload(PaymentEvent.orders))
+        .where(PaymentEvent.merchant_id == merchant.id, PaymentEvent.checkout_id == checkout_id))
+    if event is None:
+        raise NotFound(f"No such payment: {checkout_id!r}.", param="checkout_id")
+    return event
+
+
+def list_page(merchant: Merchant, limit: int, starting_after: str | None) -> Page:
+    """Newest first, keyset-paginated by (created_at, id) so pages stay stable while payments arrive."""
+    query = (select(PaymentEvent).options(selectinload(PaymentEvent.orders))
+             .where(PaymentEvent.merchant_id == merchant.id)
+             .order_by(PaymentEvent.created_at.desc(), PaymentEvent.id.desc()))
+    if starting_after:
+        cursor = db.session.scalar(select(PaymentEvent).where(
+            PaymentEvent.merchant_id == merchant.id, PaymentEvent.id == starting_after))
+        if cursor is None:
+            raise ValidationError(f"No such payment: {starting_after!r}.", param="starting_after")
+        query = query.where(tuple_(PaymentEvent.created_at, PaymentEvent.id) < (cursor.created_at, cursor.id))
+    rows = list(db.session.scalars(query.limit(limit + 1)))
+    return Page(rows[:limit], len(rows) > limit)

@@ -1,0 +1,1 @@
+"""The PSP's webhook endpoint."""

@@ -1,0 +1,35 @@
+"""`POST /webhooks/psp`: verify the signature, store the event once, answer at once; workers apply it."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+from webapp.extensions import csrf, limiter
+from webapp.psp import WebhookRejected, get_psp
+from webapp.services import inbox
+from workers import enqueue
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+csrf.exempt(bp)
+limiter.exempt(bp)
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@bp.post("/psp")
+def psp_webhook():
+    request.max_content_length = MAX_BODY_BYTES
+    payload = request.get_data()
+    try:
+        event = get_psp().verify_webhook(payload, request.headers.get("Stripe-Signature"))
+    except WebhookRejected as exc:
+        log.warning("rejected a webhook: %s", exc)
+        raise BadRequest(f"Webhook signature verification failed: {exc}")
+    new = inbox.receive(event)
+    if new:
+        enqueue.wake("inbox")
+    return jsonify(received=True, duplicate=not new)

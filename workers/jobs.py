@@ -1,0 +1,67 @@
+"""RQ jobs. Each is a few lines: open an app context, call a service, wake more work if some is left.
+
+A drain job that gave up on some rows (they are marked dead in the database) raises DeadLetter, so RQ
+moves the job to its failed registry with the reason: that registry is the dead-letter queue admins see.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from webapp.services import checkout, executor, inbox, outbox, sweeper
+from workers import enqueue
+from workers.context import app_context
+
+log = logging.getLogger(__name__)
+
+TIME_BUDGET_SECONDS = 20
+
+
+class DeadLetter(Exception):
+    """Work that kept failing and was given up on; the message lists it."""
+
+
+def _drainers() -> dict[str, Callable]:
+    return {"inbox": inbox.drain, checkout.REGISTER_TOPIC: executor.register_due,
+            checkout.SYNC_TOPIC: executor.sync_due}
+
+
+def drain(topic: str) -> int:
+    """Apply due work of `topic` in batches until none is left or the time budget is spent."""
+    with app_context():
+        enqueue.clear_flag(topic)
+        drainer = _drainers()[topic]
+        deadline = time.monotonic() + TIME_BUDGET_SECONDS
+        processed, dead = 0, []
+        while time.monotonic() < deadline:
+            result = drainer()
+            processed += result.processed
+            dead.extend(result.dead)
+            if result.processed == 0:
+                break
+        else:
+            enqueue.wake(topic)  # out of time with work left: hand over to a fresh job
+        if dead:
+            raise DeadLetter(f"{topic}: gave up on {len(dead)} item(s): " + "; ".join(dead[:20]))
+        return processed
+
+
+def relay() -> list[str]:
+    """Wake workers for everything due: covers lost jobs, a flushed Redis and workers killed mid-batch."""
+    with app_context():
+        topics = outbox.due_topics()
+        if inbox.backlog():
+            topics.append("inbox")
+        for topic in topics:
+            enqueue.wake(topic)
+        return topics
+
+
+def sweep() -> dict:
+    with app_context():
+        result = sweeper.sweep()
+        if result.syncs_requested:
+            enqueue.wake(checkout.SYNC_TOPIC)
+        return {"syncs_requested": result.syncs_requested, "keys_pruned": result.keys_pruned}
