@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DAY = 86_400
@@ -33,7 +33,6 @@ class Settings:
     platform_currency: str = "eur"
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    extra: dict = field(default_factory=dict)
 
     def retry_delay(self, attempts: int) -> float:
         """Seconds to wait after the `attempts`-th failed delivery: exponential, like Stripe's but compressed."""

@@ -35,9 +35,15 @@ def test_restart_keeps_state_and_reset_clears_it(tmp_path):
     offset = requests.get(f"{first.url}/_sandbox/clock", timeout=10).json()["offset"]
     first.stop()
 
-    second = start_sandbox(tmp_path, db_path=first.extra["db_path"])
+    second = start_sandbox(tmp_path, db_path=first.extra["db_path"], webhook_url="http://127.0.0.1:9/hook",
+                           webhook_secret="whsec_restart")
+    second.stop()
+    second = start_sandbox(tmp_path, db_path=first.extra["db_path"], webhook_url="http://127.0.0.1:9/hook",
+                           webhook_secret="whsec_restart")
     try:
         psp = stripe_client(second.url)
+        endpoints = psp.v1.webhook_endpoints.list().data
+        assert len(endpoints) == 2, "--webhook-url ensures one platform and one Connect endpoint, once"
         assert psp.v1.checkout.sessions.retrieve(session.id).payment_status == "paid"
         assert requests.get(f"{second.url}/_sandbox/clock", timeout=10).json()["offset"] == offset
         assert psp.v1.balance.retrieve().available[0].amount == 3563
