@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv.insert(0, "serve")
     args = parser().parse_args(argv)
+    # Each command imports only what it needs: `trigger` and `listen` start without the server's stack.
     if args.command == "trigger":
         from psp_sandbox.trigger import trigger
 

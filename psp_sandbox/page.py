@@ -124,5 +124,5 @@ def _year_month(timestamp: int) -> tuple[int, int]:
 
 
 @bp.errorhandler(StripeError)
-def _missing_session(error: StripeError) -> ResponseReturnValue:
+def _page_error(error: StripeError) -> ResponseReturnValue:
     return render_template("not_found.html", message=error.body["message"]), error.status
