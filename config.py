@@ -108,8 +108,6 @@ class Config:
         # Largest amount of one checkout, in minor units (Stripe's limit for two-decimal currencies).
         self.MAX_PAYMENT_AMOUNT_MINOR = _int("MAX_PAYMENT_AMOUNT_MINOR", 99_999_999)
         self.API_RATE_LIMIT = _env_or("API_RATE_LIMIT", "100 per second")
-        # How long a buyer has on the PSP's page (Stripe accepts 30 minutes to 24 hours).
-        self.CHECKOUT_SESSION_TTL_SECONDS = _int("CHECKOUT_SESSION_TTL_SECONDS", 3600)
         # Outbox work (e.g. registering a checkout with the PSP): attempts and exponential backoff.
         self.OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 6)
         self.OUTBOX_BACKOFF_SECONDS = float(_env_or("OUTBOX_BACKOFF_SECONDS", "1"))

@@ -9,13 +9,18 @@
   var payForm = document.getElementById("pay-form");
   var payButton = document.getElementById("pay-button");
   var continueLink = document.getElementById("continue-link");
+  var cancelLink = document.getElementById("cancel-link");
   var card = document.querySelector(".status-card");
   var paying = root.dataset.paying === "1";
+  var canceled = root.dataset.canceled === "1";
   var finished = false;
   var pollTimer = null;
 
   function show(message) {
     if (!message || message.type === "ping") { return; }
+    // After a cancel the open session is still "redirect"; keep saying "Canceled" until something changes.
+    if (canceled && (message.state === "redirect" || message.state === "ready")) { return; }
+    canceled = false;
     root.dataset.state = message.state;
     card.className = "card status-card state-" + message.state;
     label.textContent = message.label;
@@ -33,6 +38,7 @@
       continueLink.href = message.continue_url;
       continueLink.hidden = false;
     }
+    if (cancelLink) { cancelLink.hidden = message.state === "paid" || message.state === "pending"; }
     finished = message.state === "paid";
   }
 

@@ -9,11 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.processes import ROOT, Process, free_port, python, start, wait_http
+from tests.support.sandbox import API_KEY, start_sandbox
+
+
+WEBHOOK_SECRET = "whsec_e2e_gateway_0123456789abcdef"
 
 
 @dataclass
 class System:
     web_url: str
+    psp_url: str
     env: dict[str, str]
     processes: dict[str, Process] = field(default_factory=dict)
     demo: dict[str, str] = field(default_factory=dict)
@@ -43,10 +48,15 @@ def system_env(instance: Path, database_url: str, redis_url: str, web_port: int,
 
 def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Path,
                  extra_env: dict[str, str] | None = None, workers: int = 1) -> System:
-    """Migrate, seed the demo, then start gunicorn and `workers` RQ worker processes."""
+    """The PSP sandbox, then migrate and seed the demo, then gunicorn, `workers` RQ workers and the scheduler."""
     web_port = free_port()
-    env = system_env(instance, database_url, redis_url, web_port, extra_env)
-    system = System(f"http://127.0.0.1:{web_port}", env)
+    psp = start_sandbox(log_dir, webhook_url=f"http://127.0.0.1:{web_port}/webhooks/psp",
+                        webhook_secret=WEBHOOK_SECRET, name="psp")
+    env = system_env(instance, database_url, redis_url, web_port,
+                     {"STRIPE_API_BASE": psp.url, "STRIPE_API_KEY": API_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                      "RELAY_INTERVAL_SECONDS": "1", **(extra_env or {})})
+    system = System(f"http://127.0.0.1:{web_port}", psp.url, env)
+    system.processes["psp"] = psp
     system.flask("db", "upgrade")
     system.flask("demo", "seed")
     system.demo = dict(line.split("=", 1) for line in (instance / "demo.env").read_text().splitlines()
@@ -57,4 +67,5 @@ def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Pat
     wait_http(web, f"{system.web_url}/healthz")
     for index in range(workers):
         system.processes[f"worker{index}"] = start(f"worker{index}", python("-m", "workers"), log_dir, env)
+    system.processes["scheduler"] = start("scheduler", python("-m", "workers", "cron"), log_dir, env)
     return system

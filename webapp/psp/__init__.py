@@ -54,7 +54,6 @@ class NewCheckoutSession:
     client_reference_id: str
     customer_email: str
     transfer_group: str
-    expires_at: int
     metadata: dict[str, str] = field(default_factory=dict)
 
 

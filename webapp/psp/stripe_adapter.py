@@ -82,7 +82,6 @@ class StripePsp:
             "customer_email": request.customer_email,
             "metadata": request.metadata,
             "payment_intent_data": {"transfer_group": request.transfer_group, "metadata": request.metadata},
-            "expires_at": request.expires_at,
         }
         try:
             created = self._client.v1.checkout.sessions.create(

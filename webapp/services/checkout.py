@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -165,7 +164,3 @@ def request_sync(session_id: str, bucket_seconds: int = 15) -> bool:
         return False
     outbox.add(SYNC_TOPIC, f"sync:{session_id}:{int(time() // bucket_seconds)}", {"session": session_id})
     return True
-
-
-def session_expiry_seconds() -> int:
-    return max(current_app.config["CHECKOUT_SESSION_TTL_SECONDS"], 1800)

@@ -9,7 +9,6 @@ duplicated job gets the same session back instead of a second one.
 from __future__ import annotations
 
 import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -56,7 +55,6 @@ def _session_request(event: PaymentEvent, attempt: int) -> NewCheckoutSession:
         client_reference_id=event.id,
         customer_email=crypto.decrypt(event.buyer_email_enc),
         transfer_group=event.id,
-        expires_at=int(time.time()) + checkout.session_expiry_seconds(),
         metadata=metadata,
     )
 
