@@ -11,7 +11,6 @@ from pathlib import Path
 from tests.support.processes import ROOT, Process, free_port, python, start, wait_http
 from tests.support.sandbox import API_KEY, start_sandbox
 
-
 WEBHOOK_SECRET = "whsec_e2e_gateway_0123456789abcdef"
 
 
