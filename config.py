@@ -104,18 +104,29 @@ class Config:
         self.STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:12111")
         self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_MAX_NETWORK_RETRIES = _int("STRIPE_MAX_NETWORK_RETRIES", 2)
-        self.STRIPE_TIMEOUT_SECONDS = _int("STRIPE_TIMEOUT_SECONDS", 20)
+        self.STRIPE_TIMEOUT_SECONDS = _int("STRIPE_TIMEOUT_SECONDS", 10)
         # Largest amount of one checkout, in minor units (Stripe's limit for two-decimal currencies).
         self.MAX_PAYMENT_AMOUNT_MINOR = _int("MAX_PAYMENT_AMOUNT_MINOR", 99_999_999)
         self.API_RATE_LIMIT = _env_or("API_RATE_LIMIT", "100 per second")
         # Outbox work (e.g. registering a checkout with the PSP): attempts and exponential backoff.
         self.OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 6)
         self.OUTBOX_BACKOFF_SECONDS = float(_env_or("OUTBOX_BACKOFF_SECONDS", "1"))
+        # A worker's claim on a batch; rows of a worker that died become claimable again after this.
+        self.OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 30)
         # The sweeper asks the PSP about checkouts with no news for this long.
         self.PSP_SYNC_AFTER_SECONDS = _int("PSP_SYNC_AFTER_SECONDS", 300)
         self.RELAY_INTERVAL_SECONDS = _int("RELAY_INTERVAL_SECONDS", 2)
         self.SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 30)
         self.LIVE_TOKEN_MAX_AGE_SECONDS = _int("LIVE_TOKEN_MAX_AGE_SECONDS", 24 * 3600)
+        # Platform fee per payment order for merchants without their own (flask merchants set-fees):
+        # basis points of the amount (300 = 3%) plus fixed minor units, rounded half up (docs/ledger.md).
+        self.PLATFORM_FEE_BPS = _int("PLATFORM_FEE_BPS", 300)
+        self.PLATFORM_FEE_FIXED_MINOR = _int("PLATFORM_FEE_FIXED_MINOR", 30)
+        # How a refund is split between the seller's wallet and the platform's fee: `proportional` (the
+        # platform returns the refunded fraction of its fee) or `retain` (the seller's share pays first).
+        self.REFUND_FEE_POLICY = _env_or("REFUND_FEE_POLICY", "proportional")
+        if self.REFUND_FEE_POLICY not in ("proportional", "retain"):
+            raise ConfigError(f"REFUND_FEE_POLICY must be proportional or retain, got {self.REFUND_FEE_POLICY!r}")
         self.DEMO_SHOP_ENABLED = _bool("DEMO_SHOP_ENABLED", True)
         self.PORT = _int("PORT", 5000)
         self.PUBLIC_BASE_URL = (_env("PUBLIC_BASE_URL") or f"http://127.0.0.1:{self.PORT}").rstrip("/")

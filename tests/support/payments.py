@@ -82,6 +82,7 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 20, interval: floa
     while time.monotonic() < deadline:
         db.session.rollback()
         value = predicate()
+        db.session.rollback()  # never sleep inside a transaction: on SQLite it would hold the write lock
         if value:
             return value
         time.sleep(interval)
@@ -97,3 +98,24 @@ def settle(payment_event_id: str, status: str, timeout: float = 20) -> PaymentEv
         return found if found.status == status else None
 
     return wait_until(reached, timeout, 0.1, f"checkout {payment_event_id} to reach {status}")
+
+
+def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
+    """A Stripe-Signature header for `payload`, as the PSP computes it."""
+    import hashlib
+    import hmac
+
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def executing_checkout(client, api: Api, sellers: list) -> PaymentEvent:
+    """A checkout whose buyer pressed Pay and whose PSP session is open."""
+    created = api.create(body(sellers))
+    assert created.status_code == 201, created.json
+    press_pay(client, created.json["id"])
+    drain("checkout.register")
+    found = event(created.json["id"])
+    assert found.status == "EXECUTING", found.status
+    return found

@@ -22,7 +22,7 @@ from webapp.domain.payments import (
 )
 from webapp.extensions import db
 from webapp.models import OutboxMessage, PaymentActivity, PaymentEvent, PspSession
-from webapp.services import live, outbox
+from webapp.services import funds, live, outbox
 
 REGISTER_TOPIC = "checkout.register"
 SYNC_TOPIC = "checkout.sync"
@@ -107,6 +107,8 @@ def apply_outcome(event: PaymentEvent, attempt: int, outcome: Outcome, *, source
     event.status = transition.after
     if transition.after is OrderStatus.FAILED:
         event.failure_code = _FAILURE_CODES.get(outcome)
+    if transition.after is OrderStatus.SUCCESS:
+        funds.record_capture(event, attempt)  # ledger and wallets, in this same transaction
     _note(event, "status", f"{transition.before} → {transition.after} ({source})", psp_event_id)
     live.publish_after_commit(db.session, event.id, status_message(event))
     return True

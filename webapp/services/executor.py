@@ -26,6 +26,8 @@ from webapp.services.outbox import Claimed
 log = logging.getLogger(__name__)
 
 PSP_CONCURRENCY = 8
+# Two rounds of PSP calls at most per claim, so a batch ends long before its lease (timeouts included).
+BATCH = PSP_CONCURRENCY * 2
 
 
 @dataclass
@@ -131,7 +133,7 @@ def _apply_registration(plan: _Plan, result: _Registered | PspError | None, batc
     batch.processed += 1
 
 
-def register_due(limit: int = 100) -> BatchResult:
+def register_due(limit: int = BATCH) -> BatchResult:
     """Register up to `limit` due checkouts with the PSP."""
     batch = BatchResult()
     messages = outbox.claim(checkout.REGISTER_TOPIC, limit)
@@ -153,7 +155,7 @@ def _retrieve(psp: Psp, session_id: str) -> CheckoutSession | PspError:
         return exc
 
 
-def sync_due(limit: int = 100) -> BatchResult:
+def sync_due(limit: int = BATCH) -> BatchResult:
     """Poll the PSP for sessions whose news may have been lost and apply what it says (same path as webhooks)."""
     batch = BatchResult()
     messages = outbox.claim(checkout.SYNC_TOPIC, limit)

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -20,11 +21,10 @@ from webapp.dbtypes import utcnow
 from webapp.domain.payments import outcome_of_session
 from webapp.extensions import db
 from webapp.models import PspEvent, PspSession
-from webapp.services import checkout
+from webapp.services import checkout, money_events
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 60
 MAX_ATTEMPTS = 5
 SESSION_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded",
                             "checkout.session.async_payment_failed", "checkout.session.expired"})
@@ -43,9 +43,10 @@ def receive(event: dict) -> bool:
               "object_id": data_object.get("id") if isinstance(data_object, dict) else None,
               "payload": json.dumps(event), "received_at": utcnow()}
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    result = db.session.execute(insert(PspEvent).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+    inserted = db.session.execute(insert(PspEvent).values(**values).on_conflict_do_nothing(index_elements=["id"])
+                                  .returning(PspEvent.id)).first()
     db.session.commit()
-    return bool(result.rowcount)
+    return inserted is not None
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _claim(limit: int) -> list[_Claimed]:
            .order_by(PspEvent.received_at).limit(limit).with_for_update(skip_locked=True).scalar_subquery())
     rows = db.session.execute(
         update(PspEvent).where(PspEvent.id.in_(ids))
-        .values(claimed_until=now + timedelta(seconds=LEASE_SECONDS))
+        .values(claimed_until=now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"]))
         .returning(PspEvent.id, PspEvent.type, PspEvent.object_id, PspEvent.payload, PspEvent.received_at,
                    PspEvent.attempts)
         .execution_options(synchronize_session=False)).all()
@@ -74,6 +75,8 @@ def _claim(limit: int) -> list[_Claimed]:
 
 
 def _apply(row: _Claimed) -> str:
+    if row.type in money_events.HANDLED:  # refunds and funds becoming available
+        return money_events.apply(row.type, json.loads(row.payload), row.id)
     if row.type not in SESSION_EVENTS:
         return "ignored"
     session = json.loads(row.payload)["data"]["object"]
@@ -93,7 +96,8 @@ def drain(limit: int = 500) -> DrainResult:
     sessions = {s.id: s.payment_event_id for s in db.session.scalars(
         select(PspSession).where(PspSession.id.in_({r.object_id for r in rows if r.object_id})))}
     # A fixed lock order across workers: by checkout, then by arrival.
-    rows.sort(key=lambda r: (sessions.get(r.object_id or "", ""), str(r.received_at), r.id))
+    rows.sort(key=lambda r: (sessions.get(r.object_id or "", "") or money_events.checkout_of(r.type, r.payload) or "",
+                             str(r.received_at), r.id))
     now = utcnow()
     for row in rows:
         try:

@@ -2,7 +2,8 @@
 
 `add()` joins the caller's transaction. Workers `claim()` due rows under a lease (FOR UPDATE SKIP LOCKED
 on PostgreSQL, so concurrent workers never take the same row), then `complete()` or `fail()` each in
-the transaction that applies it. A worker killed mid-batch leaves rows whose lease simply expires.
+the transaction that applies it. A worker killed mid-batch leaves rows whose lease simply expires
+(OUTBOX_LEASE_SECONDS); batches are sized so that they finish well within it.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from sqlalchemy import func, or_, select, update
 from webapp.dbtypes import utcnow
 from webapp.extensions import db
 from webapp.models import OutboxMessage
-
-LEASE_SECONDS = 60
-
 
 @dataclass(frozen=True)
 class Claimed:
@@ -51,7 +49,7 @@ def claim(topic: str, limit: int) -> list[Claimed]:
            .with_for_update(skip_locked=True).scalar_subquery())
     rows = db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-        .values(claimed_until=utcnow() + timedelta(seconds=LEASE_SECONDS))
+        .values(claimed_until=utcnow() + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"]))
         .returning(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.dedupe_key, OutboxMessage.payload,
                    OutboxMessage.attempts)
         .execution_options(synchronize_session=False)

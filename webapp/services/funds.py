@@ -1,0 +1,247 @@
+"""Money arriving in wallets: captures, the PSP's processing fee, and funds becoming available.
+
+1. `record_capture()` runs inside `checkout.apply_outcome()`, in the transaction that moves a checkout's
+   orders to SUCCESS: each order's capture entry (PSP balance pending ← amount; seller wallet pending →
+   amount - platform fee; fee revenue → platform fee), `ledger_updated`/`wallet_updated` flipped, and an
+   outbox row asking for the PSP's fee.
+2. `book_fees_due()` (outbox topic `ledger.psp_fee`) reads each charge's balance transaction through the
+   SDK — outside any transaction, on a small thread pool — then records the charge and books its fee as an
+   expense out of the pending PSP balance.
+3. Funds become available when the PSP says so. The signal is the PSP's `balance.available` event: its
+   `created` (PSP time) is a watermark, and every charge whose balance transaction's `available_on` is at or
+   before it is available. The watermark only grows (a lost event is covered by the next one), and a charge
+   recorded after the event is checked against it (or found `available` already, e.g. card …0077), so no
+   order of events leaves money pending. `make_available_due()` (topic `ledger.available`) moves, per
+   charge, its net from the PSP's pending to its available balance and each order's still-pending seller
+   share from the pending to the available side of the wallet, in one entry.
+
+Lock order, shared by every writer: the availability watermark row, then checkouts (sorted by id), then
+ledger accounts (sorted by id, at commit; see services/ledger.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from webapp.dbtypes import utcnow
+from webapp.domain import ledger as rules
+from webapp.domain.money import Money
+from webapp.domain.wallets import FeeSchedule, Funds, platform_fee
+from webapp.extensions import db
+from webapp.models import (
+    Merchant,
+    OrderFunds,
+    PaymentActivity,
+    PaymentEvent,
+    PspAvailability,
+    PspCharge,
+    PspSession,
+)
+from webapp.psp import ChargeFunds, Psp, PspError, get_psp
+from webapp.services import ledger, outbox, wakeups
+from webapp.services.ledger import Links
+from webapp.services.outbox import Claimed
+
+log = logging.getLogger(__name__)
+
+FEE_TOPIC = "ledger.psp_fee"
+AVAILABLE_TOPIC = "ledger.available"
+PLATFORM_ACCOUNT = "platform"
+PSP_CONCURRENCY = 8
+AVAILABILITY_CHUNK = 200
+
+
+@dataclass
+class BatchResult:
+    processed: int = 0
+    dead: list[str] = field(default_factory=list)
+
+
+def fee_schedule(merchant: Merchant) -> FeeSchedule:
+    """The merchant's own platform fee, or the platform's default for what it has not set."""
+    config = current_app.config
+    bps = merchant.fee_bps if merchant.fee_bps is not None else config["PLATFORM_FEE_BPS"]
+    fixed = merchant.fee_fixed_minor if merchant.fee_fixed_minor is not None else config["PLATFORM_FEE_FIXED_MINOR"]
+    return FeeSchedule(int(bps), int(fixed))
+
+
+def _note(payment_event_id: str, kind: str, detail: str, psp_event_id: str | None = None) -> None:
+    db.session.add(PaymentActivity(payment_event_id=payment_event_id, kind=kind, detail=detail[:500],
+                                   psp_event_id=psp_event_id))
+
+
+def record_capture(event: PaymentEvent, attempt: int) -> int:
+    """Post the capture of every order of `event` that has not been posted yet (caller holds the checkout's
+    row lock and commits). Returns how many orders were posted."""
+    schedule = fee_schedule(event.merchant)
+    items: list[tuple[rules.JournalEntry, Links]] = []
+    for order in event.orders:
+        if order.ledger_updated:
+            continue
+        fee = platform_fee(order.amount, schedule)
+        items.append((rules.capture(order.id, order.seller_account_id, order.currency, order.amount, fee),
+                      Links(event.id, order.id)))
+        db.session.add(OrderFunds(payment_order_id=order.id, payment_event_id=event.id,
+                                  seller_account_id=order.seller_account_id, currency=order.currency,
+                                  amount=order.amount, platform_fee=fee, fee_bps=schedule.bps,
+                                  fee_fixed_minor=schedule.fixed_minor, funds=Funds.PENDING.value,
+                                  seller_pending=order.amount - fee))
+        order.ledger_updated = True
+        order.wallet_updated = True
+    if not items:
+        return 0
+    ledger.post_many(items)
+    outbox.add(FEE_TOPIC, f"psp_fee:{event.id}", {"event": event.id, "attempt": attempt})
+    wakeups.wake_after_commit(FEE_TOPIC)
+    return len(items)
+
+
+def note_balance_available(psp_time: int, psp_event_id: str) -> str:
+    """The PSP announced funds available up to `psp_time` (caller commits): queue making them available."""
+    outbox.add(AVAILABLE_TOPIC, f"available:{psp_event_id}", {"through": int(psp_time)})
+    wakeups.wake_after_commit(AVAILABLE_TOPIC)
+    return "availability_queued"
+
+
+def _watermark(through: int | None = None) -> int:
+    """Lock the platform's availability watermark row (creating it once) and return it, raised to `through`."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(PspAvailability).values(account=PLATFORM_ACCOUNT, available_through=0,
+                                                      updated_at=utcnow())
+                       .on_conflict_do_nothing(index_elements=["account"]))
+    current = db.session.scalar(select(PspAvailability.available_through)
+                                .where(PspAvailability.account == PLATFORM_ACCOUNT).with_for_update()) or 0
+    if through is not None and through > current:
+        db.session.execute(update(PspAvailability).where(PspAvailability.account == PLATFORM_ACCOUNT)
+                           .values(available_through=through, updated_at=utcnow()))
+        return through
+    return current
+
+
+def lock_checkouts(ids: set[str]) -> None:
+    if ids:
+        db.session.execute(select(PaymentEvent.id).where(PaymentEvent.id.in_(sorted(ids)))
+                           .order_by(PaymentEvent.id).with_for_update())
+
+
+def _make_available(charge: PspCharge) -> None:
+    """Post the availability of one charge (caller holds the watermark and the checkout's lock)."""
+    orders = db.session.scalars(select(OrderFunds).where(OrderFunds.payment_event_id == charge.payment_event_id,
+                                                         OrderFunds.funds == Funds.PENDING.value)).all()
+    now = utcnow()
+    sellers: dict[str, int] = defaultdict(int)
+    for order in orders:
+        sellers[order.seller_account_id] += order.seller_pending
+        order.funds, order.seller_pending, order.available_at = Funds.AVAILABLE.value, 0, now
+    charge.funds, charge.available_at = Funds.AVAILABLE.value, now
+    ledger.post(rules.funds_available(charge.id, charge.currency, charge.net, sellers),
+                Links(charge.payment_event_id))
+    _note(charge.payment_event_id, "funds", f"Funds available at the PSP: {Money(charge.net, charge.currency)} net "
+          f"of charge {charge.id}")
+
+
+# The PSP fee job.
+
+@dataclass(frozen=True)
+class _FeePlan:
+    message: Claimed
+    payment_intent_id: str | None
+    session_id: str | None
+
+
+def _fee_plans(messages: list[Claimed]) -> list[_FeePlan]:
+    keys = {(m.payload["event"], m.payload["attempt"]) for m in messages}
+    sessions = {(s.payment_event_id, s.attempt): s for s in db.session.scalars(
+        select(PspSession).where(PspSession.payment_event_id.in_({event for event, _ in keys})))}
+    plans = []
+    for message in messages:
+        found = sessions.get((message.payload["event"], message.payload["attempt"]))
+        plans.append(_FeePlan(message, found.payment_intent_id if found else None, found.id if found else None))
+    db.session.rollback()  # no transaction stays open while the PSP answers
+    return plans
+
+
+def _fetch_funds(psp: Psp, plan: _FeePlan) -> ChargeFunds | PspError:
+    try:
+        intent_id = plan.payment_intent_id
+        if intent_id is None and plan.session_id is not None:
+            intent_id = psp.retrieve_checkout_session(plan.session_id).payment_intent_id
+        if intent_id is None:
+            return PspError(f"checkout {plan.message.payload['event']} has no paid PaymentIntent to read a fee from")
+        return psp.retrieve_charge_funds(intent_id)
+    except PspError as exc:
+        return exc
+
+
+def _record_charge(payment_event_id: str, found: ChargeFunds) -> None:
+    through = _watermark()
+    lock_checkouts({payment_event_id})
+    if db.session.get(PspCharge, found.charge_id) is not None or db.session.scalar(
+            select(PspCharge.id).where(PspCharge.payment_event_id == payment_event_id)) is not None:
+        return  # recorded before (a repeated job, or a second charge for a checkout paid twice: left to reconciliation)
+    charge = PspCharge(id=found.charge_id, payment_event_id=payment_event_id,
+                       payment_intent_id=found.payment_intent_id, balance_transaction_id=found.balance_transaction_id,
+                       currency=found.currency, amount=found.amount, fee=found.fee, net=found.net,
+                       available_on=found.available_on, funds=Funds.PENDING.value)
+    db.session.add(charge)
+    ledger.post(rules.psp_fee(found.charge_id, found.currency, found.fee), Links(payment_event_id))
+    _note(payment_event_id, "funds", f"PSP processing fee {Money(found.fee, found.currency)} booked for charge "
+          f"{found.charge_id}")
+    if found.status == "available" or found.available_on <= through:
+        _make_available(charge)
+
+
+def book_fees_due(limit: int = 100, psp: Psp | None = None) -> BatchResult:
+    """Read the PSP fee of up to `limit` newly paid checkouts and book it."""
+    batch = BatchResult()
+    messages = outbox.claim(FEE_TOPIC, limit)
+    if not messages:
+        return batch
+    plans = _fee_plans(messages)
+    psp = psp or get_psp()
+    with ThreadPoolExecutor(max_workers=min(PSP_CONCURRENCY, len(plans))) as pool:
+        results = list(pool.map(lambda plan: _fetch_funds(psp, plan), plans))
+    for plan, result in zip(plans, results, strict=True):
+        message = plan.message
+        if isinstance(result, PspError):
+            if outbox.fail(message.id, message.attempts, f"{type(result).__name__}: {result.message}",
+                           permanent=not result.retryable):
+                batch.dead.append(f"PSP fee of {message.payload['event']}: {result.message}")
+        else:
+            _record_charge(message.payload["event"], result)
+            outbox.complete(message.id)
+        db.session.commit()
+        batch.processed += 1
+    return batch
+
+
+def make_available_due(limit: int = 20) -> BatchResult:
+    """Apply up to `limit` availability announcements, each in chunks of charges with one transaction each."""
+    batch = BatchResult()
+    for message in outbox.claim(AVAILABLE_TOPIC, limit):
+        through = int(message.payload["through"])
+        while True:
+            _watermark(through)
+            charges = db.session.scalars(
+                select(PspCharge).where(PspCharge.funds == Funds.PENDING.value, PspCharge.available_on <= through)
+                .order_by(PspCharge.payment_event_id).limit(AVAILABILITY_CHUNK)).all()
+            lock_checkouts({c.payment_event_id for c in charges})
+            for charge in charges:
+                db.session.refresh(charge)  # read again under the checkout lock
+                if charge.funds == Funds.PENDING.value:
+                    _make_available(charge)
+            if len(charges) < AVAILABILITY_CHUNK:
+                outbox.complete(message.id)
+                db.session.commit()
+                break
+            db.session.commit()
+        batch.processed += 1
+    return batch
