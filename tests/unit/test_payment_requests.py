@@ -1,0 +1,58 @@
+"""Parsing POST /v1/payments bodies into commands, without a database."""
+
+import pytest
+
+from webapp.domain.cards import contains_card_number, find_card_data, luhn_valid
+from webapp.domain.errors import ValidationError
+from webapp.domain.payment_requests import CardDataRefused, CreatePayment, request_hash
+
+
+def _body(**changes):
+    body = {"checkout_id": "c-1", "buyer_info": {"email": "Buyer@Example.com", "name": " Ada "},
+            "payment_orders": [{"payment_order_id": "o-1", "seller_account": "sel_a", "amount": "3.15", "currency": "usd"},
+                               {"payment_order_id": "o-2", "seller_account": "sel_b", "amount": "2", "currency": "USD"}]}
+    body.update(changes)
+    return body
+
+
+def test_parses_a_valid_body():
+    command = CreatePayment.from_json(_body(), max_amount_minor=10_000)
+    assert command.total.minor == 515 and command.currency == "USD"
+    assert command.buyer_email == "Buyer@example.com" and command.buyer_name == "Ada"
+    assert [o.amount.minor for o in command.orders] == [315, 200]
+
+
+def test_request_hash_ignores_key_order():
+    body = _body()
+    assert request_hash(body) == request_hash(dict(reversed(list(body.items()))))
+    assert request_hash(body) != request_hash(_body(checkout_id="c-2"))
+
+
+def test_total_above_the_maximum_is_refused():
+    with pytest.raises(ValidationError) as info:
+        CreatePayment.from_json(_body(), max_amount_minor=500)
+    assert info.value.param == "payment_orders" and info.value.code == "amount_too_large"
+
+
+@pytest.mark.parametrize("document", [None, [], "x", 3])
+def test_body_must_be_an_object(document):
+    with pytest.raises(ValidationError):
+        CreatePayment.from_json(document, max_amount_minor=10_000)
+
+
+@pytest.mark.parametrize(("document", "path"), [
+    (_body(credit_card_info={"exp": "12/30"}), "credit_card_info"),
+    (_body(buyer_info={"email": "a@example.com", "name": "4242 4242 4242 4242"}), "buyer_info.name"),
+    (_body(checkout_id="4000002500003155"), "checkout_id"),
+])
+def test_card_data_is_refused_naming_where_it_was(document, path):
+    with pytest.raises(CardDataRefused) as info:
+        CreatePayment.from_json(document, max_amount_minor=10_000)
+    assert info.value.param == path and "4242" not in info.value.message
+
+
+def test_card_detection_needs_a_luhn_valid_number():
+    assert luhn_valid("4242424242424242") and not luhn_valid("4242424242424241")
+    assert contains_card_number("pay 5555-5555-5555-4444 now")
+    assert not contains_card_number("order 1234567890123 and 2026-11-24")  # 13 digits, Luhn-invalid
+    assert find_card_data({"orders": [{"amount": "3.15", "payment_order_id": "abc"}]}) is None
