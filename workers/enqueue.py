@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 FLAG_TTL_SECONDS = 10
 # Which queue drains which topic: what a buyer is waiting for goes first.
-TOPIC_QUEUES = {"checkout.register": HIGH, "checkout.sync": HIGH, "inbox": HIGH}
+TOPIC_QUEUES = {"checkout.register": HIGH, "checkout.sync": HIGH, "inbox": HIGH, "refunds.create": DEFAULT,
+                "refunds.sync": DEFAULT, "ledger.psp_fee": DEFAULT, "ledger.available": DEFAULT}
 
 
 def _flag(topic: str) -> str:

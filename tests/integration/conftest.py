@@ -105,6 +105,22 @@ def app(database_url, redis_url, gateway_psp, gateway_server) -> Iterator[Flask]
     _current.app = None
 
 
+@pytest.fixture(autouse=True)
+def ledger_verified(request) -> Iterator[None]:
+    """After every test that used the app, the ledger's invariants hold (DESIGN.md §6): any violation fails
+    the test, with the report naming it. Tests that do not use the app (e.g. the sandbox's own) are left alone."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("app")  # set up first, so it is torn down (tables emptied) after this check
+    yield
+    from webapp.services import verification
+
+    db.session.rollback()
+    report = verification.verify()
+    assert report.ok, report.text()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

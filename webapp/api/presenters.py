@@ -5,15 +5,39 @@ from __future__ import annotations
 from flask import current_app
 
 from webapp.domain.money import Money
-from webapp.models import PaymentEvent
-from webapp.services import crypto
+from webapp.domain.refunds import ACTIVE
+from webapp.models import PaymentEvent, Refund
+from webapp.services import crypto, refunds
 
 
 def checkout_url(event: PaymentEvent) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/checkout/{event.id}"
 
 
+def refund(record: Refund, checkout_id: str | None = None, payment_order_id: str | None = None) -> dict:
+    currency = record.currency
+    return {
+        "id": record.id,
+        "object": "refund",
+        "payment": record.payment_event_id,
+        "checkout_id": checkout_id or record.payment_event.checkout_id,
+        "payment_order_id": payment_order_id or record.order.payment_order_id,
+        "amount": Money(record.amount, currency).decimal_string,
+        "currency": currency,
+        "status": record.status,
+        "reason": record.reason,
+        "seller_share": Money(record.seller_share, currency).decimal_string,
+        "fee_share": Money(record.fee_share, currency).decimal_string,
+        "failure_reason": record.failure_reason,
+        "created": int(record.created_at.timestamp()),
+    }
+
+
 def payment(event: PaymentEvent) -> dict:
+    found = refunds.for_payment(event.id)
+    order_ids = {order.id: order.payment_order_id for order in event.orders}
+    refunded = {order.id: sum(r.amount for r in found if r.payment_order_id == order.id and r.status in ACTIVE)
+                for order in event.orders}
     return {
         "id": event.id,
         "object": "payment",
@@ -38,7 +62,9 @@ def payment(event: PaymentEvent) -> dict:
                 "status": order.status,
                 "ledger_updated": order.ledger_updated,
                 "wallet_updated": order.wallet_updated,
+                "amount_refunded": Money(refunded[order.id], order.currency).decimal_string,
             }
             for order in event.orders
         ],
+        "refunds": [refund(r, event.checkout_id, order_ids.get(r.payment_order_id)) for r in found],
     }

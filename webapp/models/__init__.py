@@ -3,8 +3,11 @@
 from webapp.models.accounts import Merchant, User
 from webapp.models.api_keys import ApiKey
 from webapp.models.infrastructure import IdempotencyKey, OutboxMessage, PspEvent
+from webapp.models.ledger import LedgerAccount, LedgerEntry, LedgerPosting, OrderFunds, PspAvailability, PspCharge
 from webapp.models.payments import PaymentActivity, PaymentEvent, PaymentOrder, PspSession
+from webapp.models.refunds import Refund
 from webapp.models.sellers import SellerAccount
 
-__all__ = ["ApiKey", "IdempotencyKey", "Merchant", "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder",
-           "PspEvent", "PspSession", "SellerAccount", "User"]
+__all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPosting", "Merchant", "OrderFunds",
+           "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder", "PspAvailability", "PspCharge",
+           "PspEvent", "PspSession", "Refund", "SellerAccount", "User"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.dbtypes import UTCDateTime, new_id, utcnow
@@ -19,6 +19,9 @@ class Merchant(Model):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("mer"))
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Platform fee per payment order; NULL means the platform's default (PLATFORM_FEE_BPS / _FIXED_MINOR).
+    fee_bps: Mapped[int | None] = mapped_column(Integer)
+    fee_fixed_minor: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="merchant")

@@ -69,12 +69,54 @@ class CheckoutSession:
     metadata: dict[str, str]
 
 
+@dataclass(frozen=True)
+class ChargeFunds:
+    """The charge that paid a PaymentIntent, with its balance transaction: what the PSP kept as its fee and
+    when the rest becomes available (`available_on`, PSP time in Unix seconds)."""
+
+    charge_id: str
+    payment_intent_id: str
+    amount: int
+    currency: str
+    balance_transaction_id: str | None
+    fee: int
+    net: int
+    available_on: int
+    status: str  # of the balance transaction: pending | available
+
+
+@dataclass(frozen=True)
+class NewRefund:
+    idempotency_key: str
+    payment_intent_id: str
+    amount: int
+    reason: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PspRefund:
+    id: str
+    status: str | None  # pending | requires_action | succeeded | failed | canceled
+    amount: int
+    currency: str
+    payment_intent_id: str | None
+    failure_reason: str | None
+    metadata: dict[str, str]
+
+
 class Psp(Protocol):
     def create_checkout_session(self, request: NewCheckoutSession) -> CheckoutSession: ...
 
     def retrieve_checkout_session(self, session_id: str) -> CheckoutSession: ...
 
     def expire_checkout_session(self, session_id: str) -> CheckoutSession: ...
+
+    def retrieve_charge_funds(self, payment_intent_id: str) -> ChargeFunds: ...
+
+    def create_refund(self, request: NewRefund) -> PspRefund: ...
+
+    def list_refunds(self, payment_intent_id: str) -> list[PspRefund]: ...
 
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict: ...
 

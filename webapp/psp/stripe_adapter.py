@@ -14,9 +14,12 @@ import stripe
 from flask import current_app
 
 from webapp.psp import (
+    ChargeFunds,
     CheckoutSession,
     NewCheckoutSession,
+    NewRefund,
     PspError,
+    PspRefund,
     PspRejected,
     PspUnavailable,
     WebhookRejected,
@@ -52,6 +55,41 @@ def _session(found: stripe.StripeObject) -> CheckoutSession:
         payment_intent_status=intent_status,
         client_reference_id=obj.get("client_reference_id"),
         metadata=dict(obj.get("metadata") or {}),
+    )
+
+
+def _refund(found: stripe.StripeObject) -> PspRefund:
+    obj: dict[str, Any] = found.to_dict()
+    intent = obj.get("payment_intent")
+    return PspRefund(
+        id=obj["id"],
+        status=obj.get("status"),
+        amount=int(obj.get("amount") or 0),
+        currency=str(obj.get("currency") or "").upper(),
+        payment_intent_id=intent if isinstance(intent, str) else (intent.get("id") if intent else None),
+        failure_reason=obj.get("failure_reason"),
+        metadata=dict(obj.get("metadata") or {}),
+    )
+
+
+def _charge_funds(payment_intent_id: str, intent: dict[str, Any]) -> ChargeFunds:
+    charge = intent.get("latest_charge")
+    if not isinstance(charge, dict) or charge.get("status") != "succeeded":
+        raise PspRejected(f"PaymentIntent {payment_intent_id} has no succeeded charge")
+    transaction = charge.get("balance_transaction")
+    if not isinstance(transaction, dict):
+        # Stripe can attach the balance transaction a moment after the charge succeeded: ask again later.
+        raise PspUnavailable(f"charge {charge['id']} has no balance transaction yet")
+    return ChargeFunds(
+        charge_id=charge["id"],
+        payment_intent_id=payment_intent_id,
+        amount=int(charge["amount"]),
+        currency=str(charge["currency"]).upper(),
+        balance_transaction_id=transaction.get("id"),
+        fee=int(transaction.get("fee") or 0),
+        net=int(transaction["net"]),
+        available_on=int(transaction["available_on"]),
+        status=str(transaction.get("status")),
     )
 
 
@@ -103,6 +141,34 @@ class StripePsp:
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
         return _session(expired)
+
+    def retrieve_charge_funds(self, payment_intent_id: str) -> ChargeFunds:
+        """The PaymentIntent's charge and its balance transaction (fee, net, available_on), in one call."""
+        try:
+            intent = self._client.v1.payment_intents.retrieve(
+                payment_intent_id, {"expand": ["latest_charge.balance_transaction"]})
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return _charge_funds(payment_intent_id, intent.to_dict())
+
+    def create_refund(self, request: NewRefund) -> PspRefund:
+        params: dict[str, Any] = {"payment_intent": request.payment_intent_id, "amount": request.amount,
+                                  "metadata": request.metadata}
+        if request.reason:
+            params["reason"] = request.reason
+        try:
+            created = self._client.v1.refunds.create(
+                params, {"idempotency_key": request.idempotency_key})  # type: ignore[arg-type]
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return _refund(created)
+
+    def list_refunds(self, payment_intent_id: str) -> list[PspRefund]:
+        try:
+            page = self._client.v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
+            return [_refund(found) for found in page.auto_paging_iter()]
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
 
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict:
         """Check the Stripe-Signature header (HMAC-SHA256, 300 s tolerance) and return the event."""

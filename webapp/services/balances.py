@@ -43,7 +43,7 @@ def wallets(seller_account_ids: Iterable[str]) -> dict[str, list[WalletBalance]]
 
 @dataclass(frozen=True)
 class Line:
-    """One posting on a wallet, as its owner reads it: + money in, − money out, on which side."""
+    """One posting on a wallet, as its owner reads it: + money in, - money out, on which side."""
 
     id: int
     entry: LedgerEntry
@@ -88,4 +88,5 @@ def platform_accounts() -> dict[str, list[LedgerAccount]]:
     result: dict[str, list[LedgerAccount]] = defaultdict(list)
     for account in db.session.scalars(select(LedgerAccount).where(LedgerAccount.seller_account_id.is_(None))):
         result[account.currency].append(account)
-    return {currency: sorted(accounts, key=lambda a: rank.get(a.kind, 99)) for currency, accounts in sorted(result.items())}
+    return {currency: sorted(accounts, key=lambda a: rank.get(a.kind, 99))
+            for currency, accounts in sorted(result.items())}

@@ -41,7 +41,8 @@ _REFUND_ENTRIES = {
     RefundStatus.REQUESTED: [("refund_reserved",)],
     RefundStatus.PENDING: [("refund_reserved",)],
     RefundStatus.SUCCEEDED: [("refund_paid", "refund_reserved")],
-    RefundStatus.FAILED: [("refund_released", "refund_reserved"), ("refund_paid", "refund_reserved", "refund_returned")],
+    RefundStatus.FAILED: [("refund_released", "refund_reserved"),
+                          ("refund_paid", "refund_reserved", "refund_returned")],
     RefundStatus.CANCELED: [("refund_released", "refund_reserved"),
                             ("refund_paid", "refund_reserved", "refund_returned")],
 }
@@ -267,8 +268,8 @@ def _wallets(report: Report, accounts: list[_Account]) -> None:
 
 
 def _identity(report: Report, accounts: list[_Account]) -> None:
-    """Captured − refunded − PSP fees, from the business records, against the ledger's wallets + payouts in
-    transit + fee revenue − PSP fee expense."""
+    """Captured - refunded - PSP fees, from the business records, against the ledger's wallets + payouts in
+    transit + fee revenue - PSP fee expense."""
     left: dict[str, int] = defaultdict(int)
     for currency, total in db.session.execute(select(OrderFunds.currency, func.sum(OrderFunds.amount))
                                               .group_by(OrderFunds.currency)):
