@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 
@@ -30,3 +31,8 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
 def _sqlite_begin_immediate(conn) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_or_ignore(table: Table, dialect_name: str):
+    """`INSERT ... ON CONFLICT DO NOTHING` for the running database (both dialects support it)."""
+    return (postgresql.insert if dialect_name == "postgresql" else sqlite.insert)(table)

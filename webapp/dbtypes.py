@@ -12,8 +12,13 @@ _ALPHABET = string.ascii_letters + string.digits
 
 
 def new_id(prefix: str, length: int = 20) -> str:
-    """A random, unguessable identifier such as `mer_3kTz...`, Stripe style."""
-    return prefix + "_" + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """A random, unguessable identifier such as `mer_3kTz...`, Stripe style (5.95 bits per character)."""
+    number = int.from_bytes(secrets.token_bytes(length))
+    chars = []
+    for _ in range(length):
+        number, index = divmod(number, 62)
+        chars.append(_ALPHABET[index])
+    return prefix + "_" + "".join(chars)
 
 
 def utcnow() -> datetime:

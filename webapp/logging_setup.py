@@ -27,6 +27,7 @@ class RedactCardNumbers(logging.Filter):
 def configure(app: Flask) -> None:
     """Install the redacting filter on every handler of the root and Flask loggers."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per PSP call is noise
     for logger in (logging.getLogger(), app.logger, logging.getLogger("werkzeug"), logging.getLogger("gunicorn.error")):
         for handler in logger.handlers:
             if not any(isinstance(f, RedactCardNumbers) for f in handler.filters):

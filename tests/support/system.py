@@ -45,8 +45,12 @@ def system_env(instance: Path, database_url: str, redis_url: str, web_port: int,
     }
 
 
+DEFAULT_WEB_ARGS = ("--workers", "1", "--threads", "16")
+
+
 def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Path,
-                 extra_env: dict[str, str] | None = None, workers: int = 1) -> System:
+                 extra_env: dict[str, str] | None = None, workers: int = 1,
+                 web_args: tuple[str, ...] = DEFAULT_WEB_ARGS) -> System:
     """The PSP sandbox, then migrate and seed the demo, then gunicorn, `workers` RQ workers and the scheduler."""
     web_port = free_port()
     psp = start_sandbox(log_dir, webhook_url=f"http://127.0.0.1:{web_port}/webhooks/psp",
@@ -61,7 +65,7 @@ def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Pat
     system.demo = dict(line.split("=", 1) for line in (instance / "demo.env").read_text().splitlines()
                        if "=" in line and not line.startswith("#"))
     web = start("web", python("-m", "gunicorn", "--bind", f"127.0.0.1:{web_port}", "--worker-class", "gthread",
-                              "--workers", "1", "--threads", "16", "wsgi:app"), log_dir, env)
+                              *web_args, "wsgi:app"), log_dir, env)
     system.processes["web"] = web
     wait_http(web, f"{system.web_url}/healthz")
     for index in range(workers):

@@ -56,3 +56,15 @@ def test_card_detection_needs_a_luhn_valid_number():
     assert contains_card_number("pay 5555-5555-5555-4444 now")
     assert not contains_card_number("order 1234567890123 and 2026-11-24")  # 13 digits, Luhn-invalid
     assert find_card_data({"orders": [{"amount": "3.15", "payment_order_id": "abc"}]}) is None
+
+
+@pytest.mark.parametrize("text", ["4242424242424242", "4242 4242 4242 4242", "4242-4242-4242-4242",
+                                  "3782 822463 10005", "card: 5555555555554444."])
+def test_card_shaped_numbers_are_found(text):
+    assert contains_card_number(text)
+
+
+@pytest.mark.parametrize("text", ["bench-1-12-538223499", "2026-11-24-000123", "order 4242 4242 4242 4241",
+                                  "1234567812345670", "4242-4242 4242-4242"])
+def test_identifiers_and_invalid_numbers_are_not_cards(text):
+    assert not contains_card_number(text)

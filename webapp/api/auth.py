@@ -33,11 +33,11 @@ def api_key_required(view: Callable) -> Callable:
         token = bearer_token()
         if token is None:
             raise Unauthorized("You did not provide an API key. Send it as 'Authorization: Bearer <key>'.")
-        record = api_keys.authenticate(token)
-        if record is None:
+        identity = api_keys.identify(token)
+        if identity is None:
             raise Unauthorized("Invalid API key provided (unknown or revoked).")
-        g.api_key = record
-        g.merchant = db.session.get(Merchant, record.merchant_id)
+        g.api_key_id = identity.key_id
+        g.merchant = db.session.get(Merchant, identity.merchant_id)
         return view(*args, **kwargs)
 
     return wrapped

@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-# 13-19 digits, possibly grouped by single spaces or dashes.
-_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# 13-19 digits written as cards are: unbroken, in groups of four (4-4-4-4[-1..3]), or Amex-style 4-6-5/4-6-4,
+# with one kind of separator. Other dashed numbers (dates, "order-12-5381...") are identifiers, not cards.
+_CANDIDATE = re.compile(
+    r"(?<![\d-])(\d{13,19}|\d{4}([ -])\d{4}\2\d{4}\2\d{4}(?:\2\d{1,3})?|\d{4}([ -])\d{6}\3\d{4,5})(?![\d-])")
+# Issuer identification numbers of card networks start with 2 (Mastercard), 3 (Amex, JCB, Diners),
+# 4 (Visa), 5 (Mastercard) or 6 (Discover, UnionPay, Maestro).
+_NETWORK_PREFIXES = "23456"
 CARD_FIELD_NAMES = frozenset({"credit_card_info", "card", "card_number", "cardnumber", "pan", "cvc", "cvv",
                               "card_details", "payment_card"})
 
@@ -22,10 +27,10 @@ def luhn_valid(digits: str) -> bool:
 
 
 def contains_card_number(text: str) -> bool:
-    """True when `text` holds a Luhn-valid 13-19 digit sequence."""
+    """True when `text` holds a card-shaped, Luhn-valid 13-19 digit number with a card network's prefix."""
     for match in _CANDIDATE.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group())
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+        digits = re.sub(r"[ -]", "", match.group(1))
+        if 13 <= len(digits) <= 19 and digits[0] in _NETWORK_PREFIXES and luhn_valid(digits):
             return True
     return False
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -48,6 +50,7 @@ def revoke(merchant: Merchant, key_id: str) -> ApiKey:
     if record.revoked_at is None:
         record.revoked_at = utcnow()
         db.session.commit()
+    _cache.forget(record.key_hash)
     return record
 
 
@@ -59,6 +62,59 @@ def authenticate(secret: str) -> ApiKey | None:
     if record is None or record.revoked_at is not None:
         return None
     return record
+
+
+@dataclass(frozen=True)
+class KeyIdentity:
+    key_id: str
+    merchant_id: str
+
+
+class _Cache:
+    """Recently verified keys per process, so an API request does not pay a query for its key.
+
+    A revoked key stops working at once in the process that revoked it and within TTL_SECONDS elsewhere.
+    Unknown keys are not cached (nothing for a caller to fill memory with).
+    """
+
+    TTL_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, KeyIdentity]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> KeyIdentity | None:
+        entry = self._entries.get(key_hash)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key_hash: str, identity: KeyIdentity) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key_hash] = (time.monotonic() + self.TTL_SECONDS, identity)
+
+    def forget(self, key_hash: str) -> None:
+        with self._lock:
+            self._entries.pop(key_hash, None)
+
+
+_cache = _Cache()
+
+
+def identify(secret: str) -> KeyIdentity | None:
+    """Who is calling: the key and its merchant, from the cache or the database."""
+    key_hash = digest(secret)
+    cached = _cache.get(key_hash)
+    if cached is not None:
+        return cached
+    record = authenticate(secret)
+    if record is None:
+        return None
+    identity = KeyIdentity(record.id, record.merchant_id)
+    _cache.put(key_hash, identity)
+    return identity
 
 
 def list_for(merchant: Merchant) -> list[ApiKey]:

@@ -245,3 +245,12 @@ def make_available_due(limit: int = 20) -> BatchResult:
             db.session.commit()
         batch.processed += 1
     return batch
+
+
+def set_fee_schedule(merchant: Merchant, bps: int | None, fixed_minor: int | None) -> FeeSchedule:
+    """Set (or, with None, return to the platform default) a merchant's platform fee for future captures."""
+    if bps is not None or fixed_minor is not None:
+        FeeSchedule(bps if bps is not None else 0, fixed_minor if fixed_minor is not None else 0)  # validates
+    merchant.fee_bps, merchant.fee_fixed_minor = bps, fixed_minor
+    db.session.commit()
+    return fee_schedule(merchant)

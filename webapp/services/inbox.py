@@ -14,9 +14,8 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from webapp.dbengine import insert_or_ignore
 from webapp.dbtypes import utcnow
 from webapp.domain.payments import outcome_of_session
 from webapp.extensions import db
@@ -42,8 +41,8 @@ def receive(event: dict) -> bool:
     values = {"id": event["id"], "type": str(event.get("type", ""))[:100],
               "object_id": data_object.get("id") if isinstance(data_object, dict) else None,
               "payload": json.dumps(event), "received_at": utcnow()}
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    inserted = db.session.execute(insert(PspEvent).values(**values).on_conflict_do_nothing(index_elements=["id"])
+    statement = insert_or_ignore(PspEvent.__table__, db.engine.dialect.name)
+    inserted = db.session.execute(statement.values(**values).on_conflict_do_nothing(index_elements=["id"])
                                   .returning(PspEvent.id)).first()
     db.session.commit()
     return inserted is not None

@@ -19,6 +19,7 @@ from webapp.dbtypes import utcnow
 from webapp.extensions import db
 from webapp.models import OutboxMessage
 
+
 @dataclass(frozen=True)
 class Claimed:
     id: int

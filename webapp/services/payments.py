@@ -7,14 +7,15 @@ from dataclasses import dataclass
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
-from sqlalchemy import or_, select, tuple_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
+from webapp.dbengine import insert_or_ignore
+from webapp.dbtypes import new_id, utcnow
 from webapp.domain.errors import Conflict, NotFound, ValidationError
 from webapp.domain.payment_requests import CreatePayment
 from webapp.extensions import db
-from webapp.models import Merchant, PaymentActivity, PaymentEvent, PaymentOrder, SellerAccount
+from webapp.models import Merchant, PaymentEvent, PaymentOrder, SellerAccount
 from webapp.services import crypto, idempotency
 
 
@@ -75,34 +76,53 @@ def _same_or_conflict(existing: PaymentEvent, command: CreatePayment) -> Payment
     return existing
 
 
-def _create_or_existing(merchant: Merchant, command: CreatePayment) -> tuple[PaymentEvent, bool]:
-    existing = _by_checkout_id(merchant.id, command.checkout_id)
-    if existing is not None:
-        return _same_or_conflict(existing, command), False
-    sellers = _resolve_sellers(merchant, command)
+def _row(record: object, table) -> dict:
+    return {column.key: getattr(record, column.key) for column in table.columns}
+
+
+def _insert(merchant: Merchant, command: CreatePayment, sellers: list[SellerAccount]) -> PaymentEvent | None:
+    """Insert the checkout and its orders with plain INSERTs (this is the API's hot path); None when the
+    checkout_id already exists. The returned objects are transient: they only feed the response."""
+    now = utcnow()
     event = PaymentEvent(
-        merchant_id=merchant.id, checkout_id=command.checkout_id, request_hash=command.request_hash,
-        currency=command.currency, amount_total=command.total.minor,
-        buyer_email_enc=crypto.encrypt(command.buyer_email),
-        buyer_name_enc=crypto.encrypt_optional(command.buyer_name),
-        success_url=command.success_url, cancel_url=command.cancel_url,
+        id=new_id("pay", 24), merchant_id=merchant.id, checkout_id=command.checkout_id,
+        request_hash=command.request_hash, currency=command.currency, amount_total=command.total.minor,
+        status="NOT_STARTED", attempt=0, buyer_email_enc=crypto.encrypt(command.buyer_email),
+        buyer_name_enc=crypto.encrypt_optional(command.buyer_name), success_url=command.success_url,
+        cancel_url=command.cancel_url, psp_session_id=None, psp_session_url=None, failure_code=None,
+        created_at=now, updated_at=now,
     )
-    event.orders = [
-        PaymentOrder(payment_order_id=o.payment_order_id, position=i, seller_account_id=seller.id,
-                     amount=o.amount.minor, currency=o.amount.currency, description=o.description)
+    orders = [
+        PaymentOrder(id=new_id("po"), payment_event_id=event.id, payment_order_id=o.payment_order_id, position=i,
+                     seller_account_id=seller.id, amount=o.amount.minor, currency=o.amount.currency,
+                     description=o.description, status="NOT_STARTED", ledger_updated=False, wallet_updated=False,
+                     created_at=now, updated_at=now)
         for i, (o, seller) in enumerate(zip(command.orders, sellers, strict=True))
     ]
+    events = PaymentEvent.__table__
+    inserted = db.session.execute(
+        insert_or_ignore(events, db.engine.dialect.name).values(_row(event, events))
+        .on_conflict_do_nothing(index_elements=["merchant_id", "checkout_id"]).returning(events.c.id)).first()
+    if inserted is None:
+        return None
+    db.session.execute(insert(PaymentOrder.__table__), [_row(o, PaymentOrder.__table__) for o in orders])
+    event.orders = orders
+    return event
+
+
+def _create_or_existing(merchant: Merchant, command: CreatePayment) -> tuple[PaymentEvent, bool]:
     try:
-        with db.session.begin_nested():
-            db.session.add(event)
-            db.session.add(PaymentActivity(payment_event=event, kind="created",
-                                           detail=f"Created through the API with {len(event.orders)} order(s)"))
-            db.session.flush()
-    except IntegrityError:
-        # Another request created the same checkout_id a moment ago: answer like a repeat of it.
+        sellers = _resolve_sellers(merchant, command)
+    except ValidationError:
         existing = _by_checkout_id(merchant.id, command.checkout_id)
-        if existing is None:
-            raise
+        if existing is not None:  # a repeat of a checkout made before its seller changed
+            return _same_or_conflict(existing, command), False
+        raise
+    event = _insert(merchant, command, sellers)
+    if event is None:
+        # The checkout_id exists (made earlier, or a moment ago by a concurrent request): a repeat, or a conflict.
+        existing = _by_checkout_id(merchant.id, command.checkout_id)
+        assert existing is not None
         return _same_or_conflict(existing, command), False
     return event, True
 

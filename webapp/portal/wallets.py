@@ -1,0 +1,64 @@
+"""Merchant portal: seller wallets (pending and available per currency) and the ledger lines behind them.
+
+Routes live on the portal blueprint (webapp/portal/views.py); this module is imported before the blueprint is
+registered (webapp/routes.py).
+"""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from flask_login import current_user
+
+from webapp.auth.access import merchant_required
+from webapp.domain.money import Money
+from webapp.extensions import db
+from webapp.models import SellerAccount
+from webapp.portal.views import bp
+from webapp.services import balances
+
+LINES_PER_PAGE = 25
+
+
+@bp.app_template_filter("money")
+def money(minor: int, currency: str) -> str:
+    """`{{ 315|money('USD') }}` → "3.15 USD"."""
+    return Money(int(minor), currency).format()
+
+
+@bp.app_template_filter("signed_money")
+def signed_money(minor: int, currency: str) -> str:
+    """`+3.15 USD` / `-0.88 USD`: a line's effect on the balance it is on."""
+    return ("+" if minor > 0 else "") + Money(int(minor), currency).format()
+
+
+def _own_seller(seller_id: str) -> SellerAccount:
+    seller = db.session.get(SellerAccount, seller_id)
+    if seller is None or seller.merchant_id != current_user.merchant_id:
+        abort(404)
+    return seller
+
+
+@bp.get("/wallets")
+@merchant_required
+def wallets():
+    merchant = current_user.merchant
+    sellers = merchant.seller_accounts
+    found = balances.wallets(s.id for s in sellers)
+    totals: dict[str, list[int]] = {}
+    for rows in found.values():
+        for wallet in rows:
+            total = totals.setdefault(wallet.currency, [0, 0])
+            total[0] += wallet.pending
+            total[1] += wallet.available
+    return render_template("portal/wallets.html", merchant=merchant, sellers=sellers, wallets=found,
+                           totals=dict(sorted(totals.items())))
+
+
+@bp.get("/sellers/<seller_id>/wallet")
+@merchant_required
+def wallet(seller_id: str):
+    seller = _own_seller(seller_id)
+    before = request.args.get("before", type=int)
+    page = balances.wallet_lines(seller.id, before=before, per_page=LINES_PER_PAGE)
+    return render_template("portal/wallet.html", seller=seller, page=page, first_page=before is None,
+                           wallets=balances.wallets([seller.id]).get(seller.id, []))
