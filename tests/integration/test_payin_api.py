@@ -75,24 +75,72 @@ BAD_INPUTS = [
     ("bad email", lambda p: p["buyer_info"].update(email="not-an-email"), "buyer_info[email]", "parameter_invalid"),
     ("no orders", lambda p: p.update(payment_orders=[]), "payment_orders", "parameter_invalid"),
     ("orders not a list", lambda p: p.update(payment_orders={"a": 1}), "payment_orders", "parameter_invalid"),
-    ("too many orders", lambda p: p.update(payment_orders=[dict(p["payment_orders"][0], payment_order_id=f"o{i}")
-                                                           for i in range(101)]), "payment_orders", "parameter_invalid"),
-    ("duplicate order id", lambda p: p["payment_orders"][1].update(payment_order_id=p["payment_orders"][0]["payment_order_id"]),
-     "payment_orders[1][payment_order_id]", "parameter_invalid"),
-    ("amount as number", lambda p: p["payment_orders"][0].update(amount=3.15), "payment_orders[0][amount]", "amount_invalid"),
-    ("amount zero", lambda p: p["payment_orders"][0].update(amount="0"), "payment_orders[0][amount]", "amount_too_small"),
-    ("amount negative", lambda p: p["payment_orders"][0].update(amount="-1.00"), "payment_orders[0][amount]", "amount_invalid"),
-    ("too many decimals", lambda p: p["payment_orders"][0].update(amount="3.155"), "payment_orders[0][amount]", "amount_invalid"),
-    ("amount too large", lambda p: p["payment_orders"][0].update(amount="1000000.00"), "payment_orders[0][amount]",
-     "amount_too_large"),
-    ("unknown currency", lambda p: [o.update(currency="XYZ") for o in p["payment_orders"]], "payment_orders[0][currency]",
-     "currency_invalid"),
-    ("mixed currencies", lambda p: p["payment_orders"][1].update(currency="EUR"), "payment_orders[1][currency]",
-     "currency_mismatch"),
-    ("missing seller", lambda p: p["payment_orders"][0].pop("seller_account"), "payment_orders[0][seller_account]",
-     "parameter_missing"),
-    ("unknown seller", lambda p: p["payment_orders"][0].update(seller_account="sel_doesnotexist"),
-     "payment_orders[0][seller_account]", "resource_missing"),
+    (
+        "too many orders",
+        lambda p: p.update(payment_orders=[dict(p["payment_orders"][0], payment_order_id=f"o{i}") for i in range(101)]),
+        "payment_orders",
+        "parameter_invalid",
+    ),
+    (
+        "duplicate order id",
+        lambda p: p["payment_orders"][1].update(payment_order_id=p["payment_orders"][0]["payment_order_id"]),
+        "payment_orders[1][payment_order_id]",
+        "parameter_invalid",
+    ),
+    (
+        "amount as number",
+        lambda p: p["payment_orders"][0].update(amount=3.15),
+        "payment_orders[0][amount]",
+        "amount_invalid",
+    ),
+    (
+        "amount zero",
+        lambda p: p["payment_orders"][0].update(amount="0"),
+        "payment_orders[0][amount]",
+        "amount_too_small",
+    ),
+    (
+        "amount negative",
+        lambda p: p["payment_orders"][0].update(amount="-1.00"),
+        "payment_orders[0][amount]",
+        "amount_invalid",
+    ),
+    (
+        "too many decimals",
+        lambda p: p["payment_orders"][0].update(amount="3.155"),
+        "payment_orders[0][amount]",
+        "amount_invalid",
+    ),
+    (
+        "amount too large",
+        lambda p: p["payment_orders"][0].update(amount="1000000.00"),
+        "payment_orders[0][amount]",
+        "amount_too_large",
+    ),
+    (
+        "unknown currency",
+        lambda p: [o.update(currency="XYZ") for o in p["payment_orders"]],
+        "payment_orders[0][currency]",
+        "currency_invalid",
+    ),
+    (
+        "mixed currencies",
+        lambda p: p["payment_orders"][1].update(currency="EUR"),
+        "payment_orders[1][currency]",
+        "currency_mismatch",
+    ),
+    (
+        "missing seller",
+        lambda p: p["payment_orders"][0].pop("seller_account"),
+        "payment_orders[0][seller_account]",
+        "parameter_missing",
+    ),
+    (
+        "unknown seller",
+        lambda p: p["payment_orders"][0].update(seller_account="sel_doesnotexist"),
+        "payment_orders[0][seller_account]",
+        "resource_missing",
+    ),
     ("unknown field", lambda p: p.update(shipping="fast"), "shipping", "parameter_unknown"),
     ("bad success url", lambda p: p.update(success_url="javascript:alert(1)"), "success_url", "url_invalid"),
 ]
@@ -111,12 +159,14 @@ def test_bad_input_is_a_4xx_naming_the_field_and_writes_nothing(shop, mutate, pa
 def test_japanese_yen_refuses_decimals(client):
     merchant = factories.merchant()
     seller = factories.seller(merchant, currency="JPY")
-    response = pay.Api(client, factories.api_key(merchant)).create(pay.body([seller], amounts=("100.5",), currency="JPY"))
+    response = pay.Api(client, factories.api_key(merchant)).create(
+        pay.body([seller], amounts=("100.5",), currency="JPY")
+    )
     assert response.status_code == 400 and response.json["error"]["param"] == "payment_orders[0][amount]"
 
 
 def test_disabled_and_other_merchants_sellers_are_refused(shop):
-    merchant, sellers, api = shop
+    _, sellers, api = shop
     other_seller = factories.seller(factories.merchant(), index=2)
     response = api.create(_bad(sellers, lambda p: p["payment_orders"][0].update(seller_account=other_seller.id)))
     assert response.status_code == 400 and response.json["error"]["code"] == "resource_missing"
@@ -138,7 +188,9 @@ def test_body_over_64kb_is_413(shop):
     _, sellers, api = shop
     payload = pay.body(sellers)
     payload["buyer_info"]["name"] = "x" * 70_000
-    response = api.client.post(PATH, data=json.dumps(payload), headers=api.headers(**{"Content-Type": "application/json"}))
+    response = api.client.post(
+        PATH, data=json.dumps(payload), headers=api.headers(**{"Content-Type": "application/json"})
+    )
     assert response.status_code == 413 and response.json["error"]["code"] == "request_too_large"
 
 
@@ -169,8 +221,10 @@ def test_another_merchants_payment_looks_missing(shop, client):
 def test_card_data_is_refused_and_neither_stored_nor_logged(shop, caplog):
     _, sellers, api = shop
     caplog.set_level(logging.DEBUG)
-    for payload in (_bad(sellers, lambda p: p.update(credit_card_info={"number": "4242424242424242"})),
-                    _bad(sellers, lambda p: p["buyer_info"].update(name="4000 0025 0000 3155"))):
+    for payload in (
+        _bad(sellers, lambda p: p.update(credit_card_info={"number": "4242424242424242"})),
+        _bad(sellers, lambda p: p["buyer_info"].update(name="4000 0025 0000 3155")),
+    ):
         response = api.create(payload, idempotency_key=secrets.token_hex(8))
         assert response.status_code == 400
         assert response.json["error"]["code"] == "card_data_not_allowed"
@@ -217,8 +271,9 @@ def _concurrently(url: str, key: str, payload: dict, idempotency_key: str | None
         headers["Idempotency-Key"] = idempotency_key
     db.session.rollback()
     with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(lambda _: requests.post(f"{url}{PATH}", json=payload, headers=headers, timeout=60),
-                             range(n)))
+        return list(
+            pool.map(lambda _: requests.post(f"{url}{PATH}", json=payload, headers=headers, timeout=60), range(n))
+        )
 
 
 def test_fifty_concurrent_requests_with_one_key_create_one_payment(shop, gateway_server):
@@ -240,7 +295,7 @@ def test_fifty_concurrent_identical_requests_without_a_key_create_one_payment(sh
 
 
 def test_too_many_requests_per_key_is_429_with_retry_after(app, shop):
-    _, sellers, api = shop
+    _, _, api = shop
     app.config["API_RATE_LIMIT"] = "3 per minute"
     limiter.reset()
     statuses = [api.get(PATH).status_code for _ in range(4)]

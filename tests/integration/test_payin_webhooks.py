@@ -25,15 +25,27 @@ def shop(client):
 
 
 def _event(session: dict, event_type: str, **changes) -> dict:
-    return {"id": "evt_" + secrets.token_hex(12), "object": "event", "type": event_type, "api_version": "2026-06-24",
-            "created": int(time.time()), "livemode": False, "pending_webhooks": 1, "request": {"id": None},
-            "data": {"object": {**session, **changes}}}
+    return {
+        "id": "evt_" + secrets.token_hex(12),
+        "object": "event",
+        "type": event_type,
+        "api_version": "2026-06-24",
+        "created": int(time.time()),
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None},
+        "data": {"object": {**session, **changes}},
+    }
 
 
 def _post(client, event: dict, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):
     payload = json.dumps(event)
-    return client.post("/webhooks/psp", data=payload, content_type="application/json",
-                       headers={"Stripe-Signature": pay.sign(payload, secret, timestamp)})
+    return client.post(
+        "/webhooks/psp",
+        data=payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": pay.sign(payload, secret, timestamp)},
+    )
 
 
 def _session_json(psp_url: str, session_id: str) -> dict:
@@ -42,15 +54,22 @@ def _session_json(psp_url: str, session_id: str) -> dict:
 
 def _status_changes() -> list[str]:
     db.session.rollback()
-    return list(db.session.scalars(select(PaymentActivity.detail).where(PaymentActivity.kind == "status")
-                                   .order_by(PaymentActivity.id)))
+    return list(
+        db.session.scalars(
+            select(PaymentActivity.detail).where(PaymentActivity.kind == "status").order_by(PaymentActivity.id)
+        )
+    )
 
 
 def test_bad_missing_and_stale_signatures_are_refused_and_nothing_is_stored(shop, client, gateway_psp):
     sellers, api = shop
     event = pay.executing_checkout(client, api, sellers)
-    completed = _event(_session_json(gateway_psp.url, event.psp_session_id), "checkout.session.completed",
-                       status="complete", payment_status="paid")
+    completed = _event(
+        _session_json(gateway_psp.url, event.psp_session_id),
+        "checkout.session.completed",
+        status="complete",
+        payment_status="paid",
+    )
     assert _post(client, completed, secret="whsec_wrong").status_code == 400
     assert _post(client, completed, timestamp=int(time.time()) - 3600).status_code == 400
     assert client.post("/webhooks/psp", data=json.dumps(completed), content_type="application/json").status_code == 400
@@ -63,15 +82,26 @@ def test_bad_missing_and_stale_signatures_are_refused_and_nothing_is_stored(shop
 def test_the_same_webhook_fifty_times_concurrently_is_applied_once(shop, client, gateway_psp, gateway_server):
     sellers, api = shop
     event = pay.executing_checkout(client, api, sellers)
-    completed = _event(_session_json(gateway_psp.url, event.psp_session_id), "checkout.session.completed",
-                       status="complete", payment_status="paid")
+    completed = _event(
+        _session_json(gateway_psp.url, event.psp_session_id),
+        "checkout.session.completed",
+        status="complete",
+        payment_status="paid",
+    )
     payload = json.dumps(completed)
     db.session.rollback()
     with ThreadPoolExecutor(max_workers=50) as threads:
-        responses = list(threads.map(lambda _: requests.post(
-            f"{gateway_server}/webhooks/psp", data=payload, timeout=60,
-            headers={"Stripe-Signature": pay.sign(payload, WEBHOOK_SECRET), "Content-Type": "application/json"}),
-            range(50)))
+        responses = list(
+            threads.map(
+                lambda _: requests.post(
+                    f"{gateway_server}/webhooks/psp",
+                    data=payload,
+                    timeout=60,
+                    headers={"Stripe-Signature": pay.sign(payload, WEBHOOK_SECRET), "Content-Type": "application/json"},
+                ),
+                range(50),
+            )
+        )
     assert {r.status_code for r in responses} == {200}
     assert sum(1 for r in responses if not r.json()["duplicate"]) == 1
     db.session.rollback()
@@ -117,7 +147,9 @@ def test_a_dropped_webhook_is_recovered_by_the_sweeper(app, shop, client, gatewa
     event = pay.executing_checkout(client, api, sellers)
     set_faults(gateway_psp.url, {"seed": 7, "webhooks": {"drop_rate": 1.0}})
     try:
-        assert pay_session(gateway_psp.url, event.psp_session_id, card_number="4242424242424242")["status"] == "succeeded"
+        assert (
+            pay_session(gateway_psp.url, event.psp_session_id, card_number="4242424242424242")["status"] == "succeeded"
+        )
     finally:
         clear_faults(gateway_psp.url)
     pay.drain("inbox")
@@ -136,8 +168,13 @@ def test_redirect_and_webhook_arriving_together_fulfil_once(shop, client, gatewa
     pay_session(gateway_psp.url, event.psp_session_id, card_number="4242424242424242")
     page = client.get(f"/checkout/{event.id}/return?session_id={event.psp_session_id}")
     assert page.status_code == 200
-    pay.wait_until(lambda: db.session.scalar(select(PspEvent.id).where(
-        PspEvent.type == "checkout.session.completed", PspEvent.object_id == event.psp_session_id)))
+    pay.wait_until(
+        lambda: db.session.scalar(
+            select(PspEvent.id).where(
+                PspEvent.type == "checkout.session.completed", PspEvent.object_id == event.psp_session_id
+            )
+        )
+    )
     db.session.rollback()
     with ThreadPoolExecutor(max_workers=2) as threads:
         list(threads.map(jobs.drain, ["inbox", "checkout.sync"]))

@@ -8,9 +8,14 @@ from webapp.domain.payment_requests import CardDataRefused, CreatePayment, reque
 
 
 def _body(**changes):
-    body = {"checkout_id": "c-1", "buyer_info": {"email": "Buyer@Example.com", "name": " Ada "},
-            "payment_orders": [{"payment_order_id": "o-1", "seller_account": "sel_a", "amount": "3.15", "currency": "usd"},
-                               {"payment_order_id": "o-2", "seller_account": "sel_b", "amount": "2", "currency": "USD"}]}
+    body = {
+        "checkout_id": "c-1",
+        "buyer_info": {"email": "Buyer@Example.com", "name": " Ada "},
+        "payment_orders": [
+            {"payment_order_id": "o-1", "seller_account": "sel_a", "amount": "3.15", "currency": "usd"},
+            {"payment_order_id": "o-2", "seller_account": "sel_b", "amount": "2", "currency": "USD"},
+        ],
+    }
     body.update(changes)
     return body
 
@@ -40,11 +45,14 @@ def test_body_must_be_an_object(document):
         CreatePayment.from_json(document, max_amount_minor=10_000)
 
 
-@pytest.mark.parametrize(("document", "path"), [
-    (_body(credit_card_info={"exp": "12/30"}), "credit_card_info"),
-    (_body(buyer_info={"email": "a@example.com", "name": "4242 4242 4242 4242"}), "buyer_info.name"),
-    (_body(checkout_id="4000002500003155"), "checkout_id"),
-])
+@pytest.mark.parametrize(
+    ("document", "path"),
+    [
+        (_body(credit_card_info={"exp": "12/30"}), "credit_card_info"),
+        (_body(buyer_info={"email": "a@example.com", "name": "4242 4242 4242 4242"}), "buyer_info.name"),
+        (_body(checkout_id="4000002500003155"), "checkout_id"),
+    ],
+)
 def test_card_data_is_refused_naming_where_it_was(document, path):
     with pytest.raises(CardDataRefused) as info:
         CreatePayment.from_json(document, max_amount_minor=10_000)
@@ -58,13 +66,23 @@ def test_card_detection_needs_a_luhn_valid_number():
     assert find_card_data({"orders": [{"amount": "3.15", "payment_order_id": "abc"}]}) is None
 
 
-@pytest.mark.parametrize("text", ["4242424242424242", "4242 4242 4242 4242", "4242-4242-4242-4242",
-                                  "3782 822463 10005", "card: 5555555555554444."])
+@pytest.mark.parametrize(
+    "text",
+    ["4242424242424242", "4242 4242 4242 4242", "4242-4242-4242-4242", "3782 822463 10005", "card: 5555555555554444."],
+)
 def test_card_shaped_numbers_are_found(text):
     assert contains_card_number(text)
 
 
-@pytest.mark.parametrize("text", ["bench-1-12-538223499", "2026-11-24-000123", "order 4242 4242 4242 4241",
-                                  "1234567812345670", "4242-4242 4242-4242"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bench-1-12-538223499",
+        "2026-11-24-000123",
+        "order 4242 4242 4242 4241",
+        "1234567812345670",
+        "4242-4242 4242-4242",
+    ],
+)
 def test_identifiers_and_invalid_numbers_are_not_cards(text):
     assert not contains_card_number(text)
