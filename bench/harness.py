@@ -1,0 +1,85 @@
+"""The real system for benchmarks: a fresh PostgreSQL database, Redis, the PSP sandbox, gunicorn and
+RQ workers as separate processes (the same launcher the end-to-end tests use); load comes from the
+benchmark's own process or from wrk."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-instance-"))
+
+from tests.conftest import POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database  # noqa: E402
+from tests.support.system import System, start_system  # noqa: E402
+
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, {date.today().isoformat()}"
+
+
+@contextmanager
+def running_system(web_args: tuple[str, ...], workers: int = 1, extra_env: dict[str, str] | None = None
+                   ) -> Iterator[System]:
+    import redis
+
+    redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
+    name, url = create_postgres_database(POSTGRES_ADMIN_URL)
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    env = {"API_RATE_LIMIT": "1000000 per second", "LOGIN_RATE_LIMIT": "1000000 per second", **(extra_env or {})}
+    system = start_system(work / "instance", url, BENCH_REDIS_URL, work / "logs", env, workers, web_args)
+    try:
+        yield system
+    finally:
+        system.stop()
+        drop_postgres_database(POSTGRES_ADMIN_URL, name)
+        print(f"(process logs kept in {work / 'logs'})", file=sys.stderr)
+
+
+def wrk(url: str, *, seconds: int, connections: int, script: Path | None = None, threads: int = 2) -> dict:
+    """Run wrk in its own process and parse its summary (requests/s, latency percentiles, errors)."""
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        args += ["-s", str(script)]
+    output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    result: dict = {"raw": output}
+    for line in output.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            result["rps"] = float(parts[1])
+        elif len(parts) == 2 and parts[0] in ("50%", "90%", "99%"):
+            result[f"p{parts[0][:-1]}_ms"] = _ms(parts[1])
+        elif "Non-2xx" in line:
+            result["non_2xx"] = int(parts[-1])
+        elif line.strip().startswith("Socket errors"):
+            result["socket_errors"] = line.strip()
+        elif "requests in" in line:
+            result["requests"] = int(parts[0])
+    return result
+
+
+def _ms(text: str) -> float:
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return round(float(text[: -len(unit)]) * factor, 2)
+    raise ValueError(text)
+
+
+def save(name: str, result: dict) -> None:
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps({"machine": machine(), **result}, indent=2, default=str))
+    print(json.dumps({k: v for k, v in result.items() if k != "raw"}, indent=2, default=str))
