@@ -82,8 +82,8 @@ def serve(port: int | None) -> None:
         manager.add_process("redis", embedded_redis_command(config["REDIS_URL"], instance), env=env, cwd=ROOT)
         redis_note = f"{config['REDIS_URL']} (embedded, data in {instance / 'redis'})"
     procfile = parse_procfile((ROOT / "Procfile").read_text())
-    for name, process in procfile.processes.items():
-        manager.add_process(name, process["cmd"], env=env, cwd=ROOT)
+    for name, command in procfile.processes.items():
+        manager.add_process(name, command, env=env, cwd=ROOT)
     click.echo(_banner(config["PUBLIC_BASE_URL"], config["STRIPE_API_BASE"], redis_note,
                        read_env_file(instance / "demo.env")))
     manager.loop()
