@@ -24,12 +24,15 @@ def work() -> None:
     connection = Redis.from_url(app.config["REDIS_URL"])
     queues = [Queue(name, connection=connection) for name in ALL]
     logging.getLogger(__name__).info("worker listening on %s", ", ".join(ALL))
-    SimpleWorker(queues, connection=connection).work(with_scheduler=True)
+    # RQ logs two INFO lines per job; the relay alone runs every few seconds, so keep RQ to warnings.
+    SimpleWorker(queues, connection=connection).work(with_scheduler=True, logging_level="WARNING")
 
 
 def cron() -> None:
     app = get_app()
-    scheduler = CronScheduler(connection=Redis.from_url(app.config["REDIS_URL"]))
+    scheduler = CronScheduler(connection=Redis.from_url(app.config["REDIS_URL"]), logging_level="WARNING")
+    logging.getLogger(__name__).info("scheduler: relay every %ss, sweeper every %ss",
+                                     app.config["RELAY_INTERVAL_SECONDS"], app.config["SWEEP_INTERVAL_SECONDS"])
     scheduler.register(jobs.relay, LOW, interval=app.config["RELAY_INTERVAL_SECONDS"], result_ttl=0)
     scheduler.register(jobs.sweep, LOW, interval=app.config["SWEEP_INTERVAL_SECONDS"], result_ttl=0)
     scheduler.start()
