@@ -1,5 +1,6 @@
 """Money through the ledger, end to end: capture on SUCCESS, the PSP's fee, funds becoming available."""
 
+import pytest
 from sqlalchemy import select
 
 from tests.support import ledger as books
@@ -8,6 +9,13 @@ from tests.support.openapi import assert_response
 from tests.support.sandbox import advance_clock, pay_session
 from webapp.extensions import db
 from webapp.models import LedgerEntry, OrderFunds, PaymentActivity, PspAvailability, PspCharge
+
+
+@pytest.fixture
+def psp(app, gateway_server, tmp_path):
+    """These tests move the PSP's clock: a sandbox of their own."""
+    with books.own_psp(app, gateway_server, tmp_path) as process:
+        yield process
 
 
 def _fee(amount: int) -> int:  # the defaults: 3% (half up) + 30 minor units
@@ -36,16 +44,16 @@ def test_capture_books_wallets_revenue_and_psp_balance_in_the_status_transaction
         (True, True, "0.00"), (True, True, "0.00")]
 
 
-def test_psp_fee_is_read_from_the_balance_transaction_then_funds_become_available(app, client, gateway_psp):
+def test_psp_fee_is_read_from_the_balance_transaction_then_funds_become_available(app, client, psp):
     _, sellers, key = pay.merchant_with_sellers()
-    event = books.paid_checkout(client, pay.Api(client, key), sellers, gateway_psp.url)
+    event = books.paid_checkout(client, pay.Api(client, key), sellers, psp.url)
     charge = db.session.scalar(select(PspCharge).where(PspCharge.payment_event_id == event.id))
     assert charge is not None and charge.amount == 515 and charge.fee == round(515 * 0.029) + 30
     assert charge.funds == "pending" and charge.net == 515 - charge.fee
     assert books.platform("psp_fees") == charge.fee
     assert books.platform("psp_pending") == charge.net
 
-    advance_clock(gateway_psp.url, 2 * 86_400 + 60)  # the sandbox sends balance.available
+    advance_clock(psp.url, 2 * 86_400 + 60)  # the sandbox sends balance.available
     pay.wait_until(lambda: (books.drain_money(), books.wallet(sellers[0].id)[1] > 0)[1], what="funds available")
     assert books.wallet(sellers[0].id) == (0, 315 - _fee(315))
     assert books.wallet(sellers[1].id) == (0, 200 - _fee(200))
@@ -56,7 +64,7 @@ def test_psp_fee_is_read_from_the_balance_transaction_then_funds_become_availabl
     assert any("processing fee" in d for d in timeline) and any("Funds available" in d for d in timeline)
 
 
-def test_a_charge_recorded_after_its_balance_available_event_is_still_released(app, client, gateway_psp):
+def test_a_charge_recorded_after_its_balance_available_event_is_still_released(app, client, psp):
     """balance.available applied before the fee job read the charge: the watermark releases it later."""
     _, sellers, key = pay.merchant_with_sellers()
     api = pay.Api(client, key)
@@ -64,9 +72,9 @@ def test_a_charge_recorded_after_its_balance_available_event_is_still_released(a
     pay.press_pay(client, created.json["id"])
     pay.drain("checkout.register")
     event = pay.event(created.json["id"])
-    pay_session(gateway_psp.url, event.psp_session_id)
+    pay_session(psp.url, event.psp_session_id)
     pay.settle(event.id, "SUCCESS")
-    advance_clock(gateway_psp.url, 2 * 86_400 + 60)
+    advance_clock(psp.url, 2 * 86_400 + 60)
 
     def announced():
         pay.drain("inbox", "ledger.available")

@@ -122,16 +122,21 @@ def test_idempotency_key_replays_the_refund(shop, client, gateway_psp):
     assert db.session.scalar(select(func.count()).select_from(Refund)) == 1
 
 
-def test_a_refund_that_bounces_returns_the_money_to_the_wallet(shop, client, gateway_psp):
+def test_a_refund_that_bounces_returns_the_money_to_the_wallet(app, shop, client, gateway_server, tmp_path):
     """Card 4000 0000 0000 5126: the refund succeeds, then fails an hour later (refund.failed)."""
+    with books.own_psp(app, gateway_server, tmp_path) as psp:  # it moves the PSP's clock
+        _bounce(shop, client, psp)
+
+
+def _bounce(shop, client, psp):
     _, sellers, api = shop
-    event = books.paid_checkout(client, api, sellers, gateway_psp.url, card_number="4000000000005126")
+    event = books.paid_checkout(client, api, sellers, psp.url, card_number="4000000000005126")
     before = books.wallet(sellers[0].id)
     created = refund(api, event.checkout_id, payment_order_id=event.orders[0].payment_order_id, amount="2.00")
     books.drain_money(books.refunds.CREATE_TOPIC)
     assert db.session.get(Refund, created.json["id"]).status == "succeeded"
     assert books.wallet(sellers[0].id) != before
-    advance_clock(gateway_psp.url, 3600 + 60)
+    advance_clock(psp.url, 3600 + 60)
 
     def failed():
         books.drain_money()
@@ -145,7 +150,7 @@ def test_a_refund_that_bounces_returns_the_money_to_the_wallet(shop, client, gat
     assert kinds == ["refund_paid", "refund_reserved", "refund_returned"]
     payment = assert_response(api.get(f"/v1/payments/{event.checkout_id}"), "/v1/payments/{checkout_id}")
     assert payment["refunds"][0]["status"] == "failed" and payment["payment_orders"][0]["amount_refunded"] == "0.00"
-    # The money is available again: the whole order can still be refunded.
+    # The bounced amount is refundable again: the whole order can be refunded.
     assert refund(api, event.checkout_id, payment_order_id=event.orders[0].payment_order_id).json["amount"] == "3.15"
 
 

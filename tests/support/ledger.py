@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from tests.support import payments as pay
-from tests.support.sandbox import pay_session
+from tests.support.processes import Process
+from tests.support.sandbox import pay_session, start_sandbox
 from webapp.extensions import db
 from webapp.models import LedgerAccount, PaymentEvent
 from webapp.services import balances, funds, refunds
@@ -47,3 +52,22 @@ def platform(kind: str, currency: str = "USD") -> int:
     value = account.balance if account else 0
     db.session.rollback()
     return value
+
+
+@contextmanager
+def own_psp(app, gateway_server: str, log_dir: Path) -> Iterator[Process]:
+    """A sandbox of this test's own, for tests that move its clock: advancing the shared sandbox's clock would
+    put later tests' Checkout Sessions' `expires_at` (computed from our clock) in the sandbox's past."""
+    from tests.integration.conftest import WEBHOOK_SECRET
+
+    process = start_sandbox(log_dir, webhook_url=f"{gateway_server}/webhooks/psp", webhook_secret=WEBHOOK_SECRET,
+                            name="clock_psp")
+    original = app.config["STRIPE_API_BASE"]
+    app.config["STRIPE_API_BASE"] = process.url
+    app.extensions.pop("psp", None)  # the adapter is built once per app: build it again for this sandbox
+    try:
+        yield process
+    finally:
+        app.config["STRIPE_API_BASE"] = original
+        app.extensions.pop("psp", None)
+        process.stop()

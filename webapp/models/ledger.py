@@ -79,7 +79,8 @@ class LedgerPosting(Model):
 
     id: Mapped[int] = _bigint_id()
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), index=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"))
+    # Checked at commit: accounts are created just before it, in id order (see services/ledger.py).
+    account_id: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id", deferrable=True, initially="DEFERRED"))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,19 +2,21 @@
 
 `post()` / `post_many()` insert entries and their postings in the caller's transaction; an entry whose key
 was posted before is skipped (INSERT … ON CONFLICT DO NOTHING on the unique key), so each business event
-posts at most once however often it is reported. Cached balances are not touched there: the entries posted
-by a transaction are remembered on the session, and just before the outermost COMMIT their postings are
-summed per account and applied with one UPDATE per account in account-id order. Hence
+posts at most once however often it is reported. The ledger_accounts table is not touched there: the
+entries posted by a transaction are remembered on the session, and just before the outermost COMMIT their
+postings are summed per account, missing accounts are created and balances updated, in account-id order
+(the postings' foreign key to their account is checked at commit: DEFERRABLE INITIALLY DEFERRED). Hence
 
-- a transaction takes its balance row locks last and in one global order (after the checkout locks that
+- a transaction takes its account row locks last and in one global order (after the checkout locks that
   every writer takes first, sorted), so concurrent batches cannot deadlock on them, and hot platform
-  accounts are locked only for the instant before commit;
+  accounts are locked only for the instant before commit. Creating an account that a concurrent
+  transaction is also creating waits for that transaction: that wait happens in the same sorted pass;
 - an entry posted inside a savepoint that was rolled back is gone from the table, so it is not counted;
 - a batch touching the same account a thousand times updates its row once.
 
-Code that must read a balance and act on it (a refund reserving from a wallet) calls `lock()` first, which
-takes the row locks of every account it names, in id order, and returns balances including what this
-transaction has posted but not yet applied.
+Code that must read a balance and act on it (a refund reserving from a wallet) calls `lock()`, which takes
+the row locks of every account it names, in id order, and returns balances including what this
+transaction has posted but not applied yet.
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ from webapp.models import LedgerAccount, LedgerPosting
 from webapp.models import LedgerEntry as EntryRow
 
 _POSTED = "ledger.posted_entry_ids"
+_ACCOUNTS = "ledger.accounts"
 _CHUNK = 500
+
+AnySession = Session | scoped_session
 
 
 @dataclass(frozen=True)
@@ -48,32 +53,17 @@ class Links:
     refund_id: str | None = None
 
 
-def _insert(table):
-    return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+def _insert(session: AnySession, table):
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
-def ensure_accounts(accounts: Iterable[Account]) -> None:
-    """Create the accounts that do not exist yet.
-
-    On PostgreSQL they are created in a separate, immediately committed transaction: inserting a new row
-    inside the posting transaction would make a concurrent transaction creating the same account wait for
-    ours, a lock outside the global order. On SQLite (one writer at a time) the session's own transaction
-    is the only one that can write anyway."""
-    wanted = {account.code: account for account in accounts}
-    if not wanted:
-        return
-    existing = set(db.session.scalars(select(LedgerAccount.id).where(LedgerAccount.id.in_(list(wanted)))))
-    missing = [wanted[code] for code in sorted(wanted) if code not in existing]
-    if not missing:
-        return
-    rows = [{"id": a.code, "kind": a.kind.value, "currency": a.currency, "seller_account_id": a.seller_account_id,
-             "sign": a.sign, "balance": 0, "created_at": utcnow()} for a in missing]
-    statement = _insert(LedgerAccount).values(rows).on_conflict_do_nothing(index_elements=["id"])
-    if db.session.get_bind().dialect.name == "postgresql":
-        with db.engine.begin() as connection:
-            connection.execute(statement)
-    else:
-        db.session.execute(statement)
+def _create_accounts(session: AnySession, accounts: Iterable[Account]) -> None:
+    """Create the accounts that do not exist yet, in id order (a no-op for existing ones)."""
+    by_code = {a.code: a for a in accounts}
+    rows = [{"id": code, "kind": a.kind.value, "currency": a.currency, "seller_account_id": a.seller_account_id,
+             "sign": a.sign, "balance": 0, "created_at": utcnow()} for code, a in sorted(by_code.items())]
+    if rows:
+        session.execute(_insert(session, LedgerAccount).values(rows).on_conflict_do_nothing(index_elements=["id"]))
 
 
 def post(journal_entry: JournalEntry, links: Links = Links()) -> int | None:
@@ -82,15 +72,18 @@ def post(journal_entry: JournalEntry, links: Links = Links()) -> int | None:
 
 
 def post_many(items: Sequence[tuple[JournalEntry, Links]]) -> dict[str, int]:
-    """Post entries in the current transaction (a few statements per chunk of 500, whatever the number of
+    """Post entries in the current transaction (two statements per chunk of 500, whatever the number of
     entries); returns {key: id} of those that were new. Entries without postings are skipped."""
     items = [(e, links) for e, links in items if e.postings]
-    ensure_accounts(p.account for e, _ in items for p in e.postings)
     posted: dict[str, int] = {}
     for start in range(0, len(items), _CHUNK):
         posted.update(_post_chunk(items[start:start + _CHUNK]))
     if posted:
         db.session.info.setdefault(_POSTED, set()).update(posted.values())
+        known = db.session.info.setdefault(_ACCOUNTS, {})
+        for e, _ in items:
+            for p in e.postings:
+                known[p.account.code] = p.account
     return posted
 
 
@@ -101,7 +94,7 @@ def _post_chunk(items: Sequence[tuple[JournalEntry, Links]]) -> dict[str, int]:
              "payment_event_id": links.payment_event_id, "payment_order_id": links.payment_order_id,
              "refund_id": links.refund_id, "created_at": now} for e, links in items]
     inserted = db.session.execute(
-        _insert(EntryRow).values(rows).on_conflict_do_nothing(index_elements=["key"])
+        _insert(db.session, EntryRow).values(rows).on_conflict_do_nothing(index_elements=["key"])
         .returning(EntryRow.id, EntryRow.key)).all()
     posted = {key: entry_id for entry_id, key in inserted}
     postings = [{"entry_id": entry_id, "account_id": p.account.code, "amount": p.amount,
@@ -112,9 +105,9 @@ def _post_chunk(items: Sequence[tuple[JournalEntry, Links]]) -> dict[str, int]:
     return posted
 
 
-def _posted_deltas(session: Session | scoped_session, entry_ids: Iterable[int], accounts: Sequence[str] | None = None
-                   ) -> dict[str, int]:
-    """Sum of postings per account over `entry_ids` (the ones still present: not rolled back)."""
+def _posted_sums(session: AnySession, entry_ids: Iterable[int], accounts: Sequence[str] | None = None
+                 ) -> dict[str, int]:
+    """Sum of postings per account over `entry_ids` (those still present: not rolled back), zeros included."""
     ids = sorted(set(entry_ids))
     totals: dict[str, int] = defaultdict(int)
     for start in range(0, len(ids), _CHUNK):
@@ -124,18 +117,18 @@ def _posted_deltas(session: Session | scoped_session, entry_ids: Iterable[int], 
             query = query.where(LedgerPosting.account_id.in_(accounts))
         for account_id, total in session.execute(query):
             totals[account_id] += int(total)
-    return {account_id: total for account_id, total in totals.items() if total}
+    return dict(totals)
 
 
 def lock(accounts: Iterable[Account]) -> dict[str, int]:
     """Lock these accounts' rows (in id order) for this transaction and return their normal-side balances,
     including entries this transaction posted but has not applied yet."""
     wanted = {a.code: a for a in accounts}
-    ensure_accounts(wanted.values())
+    _create_accounts(db.session, wanted.values())
     rows = db.session.execute(select(LedgerAccount.id, LedgerAccount.balance).where(
         LedgerAccount.id.in_(sorted(wanted))).order_by(LedgerAccount.id).with_for_update()).all()
     balances = {account_id: int(balance) for account_id, balance in rows}
-    unapplied = _posted_deltas(db.session, db.session.info.get(_POSTED, ()), sorted(wanted))
+    unapplied = _posted_sums(db.session, db.session.info.get(_POSTED, ()), sorted(wanted))
     for code, total in unapplied.items():
         balances[code] += wanted[code].sign * total
     return balances
@@ -143,22 +136,25 @@ def lock(accounts: Iterable[Account]) -> dict[str, int]:
 
 @event.listens_for(Session, "before_commit")
 def _apply_balances(session: Session) -> None:
-    """Fold this transaction's postings into the cached balances, one UPDATE per account in id order."""
+    """Fold this transaction's postings into the cached balances: create missing accounts, then one UPDATE per
+    account, in account-id order."""
     if session.in_nested_transaction():
         return  # a savepoint being released: the outer transaction applies everything at its commit
     entry_ids = session.info.pop(_POSTED, None)
+    known: dict[str, Account] = session.info.pop(_ACCOUNTS, {})
     if not entry_ids:
         return
-    deltas = _posted_deltas(session, entry_ids)
+    sums = _posted_sums(session, entry_ids)
+    _create_accounts(session, (known[code] for code in sums))
+    deltas = [{"account": code, "delta": total} for code, total in sorted(sums.items()) if total]
     if deltas:
         table = cast(Table, LedgerAccount.__table__)
-        session.execute(
-            update(table).where(table.c.id == bindparam("account"))
-            .values(balance=table.c.balance + table.c.sign * bindparam("delta")),
-            [{"account": account_id, "delta": deltas[account_id]} for account_id in sorted(deltas)])
+        session.execute(update(table).where(table.c.id == bindparam("account"))
+                        .values(balance=table.c.balance + table.c.sign * bindparam("delta")), deltas)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_POSTED, None)
+        session.info.pop(_ACCOUNTS, None)
