@@ -8,10 +8,12 @@ once with "database is locked"; taking the write lock up front makes writers que
 from __future__ import annotations
 
 import sqlite3
+from typing import cast
 
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql import FromClause
 
 
 @event.listens_for(Engine, "connect")
@@ -33,6 +35,6 @@ def _sqlite_begin_immediate(conn) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def insert_or_ignore(table: Table, dialect_name: str):
-    """`INSERT ... ON CONFLICT DO NOTHING` for the running database (both dialects support it)."""
-    return (postgresql.insert if dialect_name == "postgresql" else sqlite.insert)(table)
+def insert_or_ignore(table: FromClause, dialect_name: str):
+    """An INSERT that can take `.on_conflict_do_nothing()` on the running database (both dialects can)."""
+    return (postgresql.insert if dialect_name == "postgresql" else sqlite.insert)(cast(Table, table))

@@ -90,7 +90,7 @@ def request_payment(payment_event_id: str) -> PaymentEvent | None:
         order.status = OrderStatus.NOT_STARTED
     _note(event, "attempt", f"Buyer pressed Pay: attempt {event.attempt}")
     outbox.add(REGISTER_TOPIC, f"register:{event.id}:{event.attempt}", {"event": event.id, "attempt": event.attempt})
-    live.publish_after_commit(db.session, event.id, status_message(event, state_of(event)))
+    live.publish_after_commit(event.id, status_message(event, state_of(event)))
     db.session.commit()
     return event
 
@@ -110,7 +110,7 @@ def apply_outcome(event: PaymentEvent, attempt: int, outcome: Outcome, *, source
     if transition.after is OrderStatus.SUCCESS:
         funds.record_capture(event, attempt)  # ledger and wallets, in this same transaction
     _note(event, "status", f"{transition.before} → {transition.after} ({source})", psp_event_id)
-    live.publish_after_commit(db.session, event.id, status_message(event))
+    live.publish_after_commit(event.id, status_message(event))
     return True
 
 

@@ -116,7 +116,7 @@ def _apply_registration(plan: _Plan, result: _Registered | PspError | None, batc
             batch.dead.append(f"register {event.id} attempt {attempt}: {result.message}")
             checkout.apply_outcome(event, attempt, Outcome.PSP_UNAVAILABLE, source="executor gave up")
         else:
-            live.publish_after_commit(db.session, event.id, checkout.status_message(event))
+            live.publish_after_commit(event.id, checkout.status_message(event))
     elif result.earlier_attempt:
         # The previous attempt's session was completed after all: settle that instead of starting anew.
         found = result.session

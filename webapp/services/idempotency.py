@@ -12,8 +12,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.dbtypes import utcnow
@@ -105,6 +106,7 @@ def _release(merchant_id: str, key: str) -> None:
 
 def prune() -> int:
     """Delete keys older than 24 hours; returns how many."""
-    result = db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - KEY_TTL))
+    result = cast(CursorResult, db.session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - KEY_TTL)))
     db.session.commit()
     return result.rowcount or 0

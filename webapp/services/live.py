@@ -14,7 +14,7 @@ from redis import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from webapp.extensions import redis_conn
+from webapp.extensions import db, redis_conn
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,10 @@ def channel(payment_event_id: str) -> str:
     return CHANNEL_PREFIX + payment_event_id
 
 
-def publish_after_commit(session: Session, payment_event_id: str, message: dict) -> None:
-    """Queue `message` for the buyers watching this checkout; the last message per checkout wins."""
-    session.info.setdefault(_KEY, {})[payment_event_id] = message
+def publish_after_commit(payment_event_id: str, message: dict) -> None:
+    """Queue `message` for the buyers watching this checkout until the current transaction commits; the
+    last message per checkout wins."""
+    db.session.info.setdefault(_KEY, {})[payment_event_id] = message
 
 
 def publish_now(payment_event_id: str, message: dict) -> None:

@@ -105,7 +105,7 @@ def _insert(merchant: Merchant, command: CreatePayment, sellers: list[SellerAcco
         .on_conflict_do_nothing(index_elements=["merchant_id", "checkout_id"]).returning(events.c.id)).first()
     if inserted is None:
         return None
-    db.session.execute(insert(PaymentOrder.__table__), [_row(o, PaymentOrder.__table__) for o in orders])
+    db.session.execute(insert(PaymentOrder), [_row(o, PaymentOrder.__table__) for o in orders])
     event.orders = orders
     return event
 
