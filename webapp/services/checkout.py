@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.domain.payments import (
     BuyerState,
@@ -21,7 +21,7 @@ from webapp.domain.payments import (
     next_status,
 )
 from webapp.extensions import db
-from webapp.models import OutboxMessage, PaymentActivity, PaymentEvent, PspSession
+from webapp.models import OutboxMessage, PaymentActivity, PaymentEvent, PaymentOrder, PspSession
 from webapp.services import funds, live, outbox
 
 REGISTER_TOPIC = "checkout.register"
@@ -32,8 +32,11 @@ _FAILURE_CODES = {Outcome.EXPIRED: "expired", Outcome.PAYMENT_FAILED: "payment_f
 
 
 def find(payment_event_id: str) -> PaymentEvent | None:
-    return db.session.scalar(select(PaymentEvent).options(selectinload(PaymentEvent.orders))
-                             .where(PaymentEvent.id == payment_event_id))
+    """The checkout with what its pages show (orders, their sellers, the merchant) loaded up front."""
+    return db.session.scalar(
+        select(PaymentEvent)
+        .options(selectinload(PaymentEvent.orders).joinedload(PaymentOrder.seller), joinedload(PaymentEvent.merchant))
+        .where(PaymentEvent.id == payment_event_id))
 
 
 def lock(payment_event_id: str) -> PaymentEvent | None:
@@ -50,9 +53,10 @@ def registering_retry(event: PaymentEvent) -> bool:
 
 
 def state_of(event: PaymentEvent) -> BuyerState:
-    return buyer_state(OrderStatus(event.status), attempt=event.attempt,
-                       has_session_url=bool(event.psp_session_url), failure_code=event.failure_code,
-                       retrying=registering_retry(event))
+    status = OrderStatus(event.status)
+    connecting = status is OrderStatus.NOT_STARTED and event.attempt > 0
+    return buyer_state(status, attempt=event.attempt, has_session_url=bool(event.psp_session_url),
+                       failure_code=event.failure_code, retrying=connecting and registering_retry(event))
 
 
 def status_message(event: PaymentEvent, state: BuyerState | None = None) -> dict:
