@@ -33,7 +33,7 @@ def wallets(seller_account_ids: Iterable[str]) -> dict[str, list[WalletBalance]]
     for seller, currency, kind, balance in db.session.execute(
             select(LedgerAccount.seller_account_id, LedgerAccount.currency, LedgerAccount.kind, LedgerAccount.balance)
             .where(LedgerAccount.seller_account_id.in_(list(seller_account_ids)))):
-        found[(seller, currency)][kind] = int(balance)
+        found[(str(seller), currency)][kind] = int(balance)
     result: dict[str, list[WalletBalance]] = defaultdict(list)
     for (seller, currency), kinds in sorted(found.items()):
         result[seller].append(WalletBalance(seller, currency, kinds.get(AccountKind.WALLET_PENDING.value, 0),

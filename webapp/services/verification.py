@@ -37,7 +37,7 @@ CHECKS = {
 
 _ACTIVE = [s.value for s in ACTIVE]
 # The entries each refund status implies, as sorted tuples of entry kinds.
-_REFUND_ENTRIES = {
+_REFUND_ENTRIES: dict[RefundStatus, list[tuple[str, ...]]] = {
     RefundStatus.REQUESTED: [("refund_reserved",)],
     RefundStatus.PENDING: [("refund_reserved",)],
     RefundStatus.SUCCEEDED: [("refund_paid", "refund_reserved")],
@@ -217,7 +217,7 @@ def _refunds(report: Report) -> None:
     kinds: dict[str, list[str]] = defaultdict(list)
     for refund_id, kind in db.session.execute(select(LedgerEntry.refund_id, LedgerEntry.kind)
                                               .where(LedgerEntry.refund_id.is_not(None))):
-        kinds[refund_id].append(kind)
+        kinds[str(refund_id)].append(kind)
     messages = []
     for refund_id, status in db.session.execute(select(Refund.id, Refund.status)):
         found = tuple(sorted(kinds.pop(refund_id, [])))
