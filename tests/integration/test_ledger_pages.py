@@ -42,7 +42,7 @@ def test_payment_page_shows_orders_entries_timeline_and_refunds_through_the_form
     listing = _page(client, "/portal/payments")
     assert event.checkout_id in listing and "5.15 USD" in listing
     html = _page(client, f"/portal/payments/{event.id}")
-    assert "Payment order " + event.orders[0].id + " captured" in html
+    assert "Payment order " + event.orders[0].payment_order_id + " captured" in html
     assert "PSP processing fee" in html and "EXECUTING → SUCCESS" in html
     assert f"seller:{sellers[0].id}:pending:USD" in html
     order = event.orders[0]

@@ -197,10 +197,11 @@ def _non_negative(**amounts: int) -> None:
 
 # Posting rules: one function per business event.
 
-def capture(payment_order_id: str, seller_account_id: str, currency: str, amount: int,
-            platform_fee: int) -> JournalEntry:
+def capture(payment_order_id: str, seller_account_id: str, currency: str, amount: int, platform_fee: int,
+            reference: str | None = None) -> JournalEntry:
     """A payment order reached SUCCESS: the buyer's money arrives at the platform's PSP balance (pending),
-    the seller's pending wallet is credited with the amount minus the platform fee, the fee is revenue."""
+    the seller's pending wallet is credited with the amount minus the platform fee, the fee is revenue.
+    `reference` (the merchant's id of the order) names it in the memo people read."""
     _non_negative(amount=amount, platform_fee=platform_fee)
     if platform_fee > amount:
         raise ValueError("the platform fee cannot exceed the amount")
@@ -208,7 +209,7 @@ def capture(payment_order_id: str, seller_account_id: str, currency: str, amount
                  debit(psp_balance(Funds.PENDING, currency), amount),
                  credit(wallet(seller_account_id, Funds.PENDING, currency), amount - platform_fee),
                  credit(platform(AccountKind.FEE_REVENUE, currency), platform_fee),
-                 memo=f"Payment order {payment_order_id} captured")
+                 memo=f"Payment order {reference or payment_order_id} captured")
 
 
 def psp_fee(charge_id: str, currency: str, fee: int) -> JournalEntry:
@@ -230,7 +231,7 @@ def funds_available(charge_id: str, currency: str, net: int, sellers: Mapping[st
         postings += [debit(wallet(seller_account_id, Funds.PENDING, currency), amount),
                      credit(wallet(seller_account_id, Funds.AVAILABLE, currency), amount)]
     return entry(f"available:{charge_id}", EntryKind.FUNDS_AVAILABLE, *postings,
-                 memo=f"Funds of charge {charge_id} available")
+                 memo=f"Funds available at the PSP (charge {charge_id})")
 
 
 def refund_reserved(refund_id: str, seller_account_id: str, funds: Funds, currency: str, seller_share: int,

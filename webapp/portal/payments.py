@@ -18,6 +18,7 @@ from wtforms.validators import Length, Optional
 
 from webapp.auth.access import merchant_required
 from webapp.domain.errors import DomainError
+from webapp.domain.ledger import LABELS
 from webapp.domain.money import Money
 from webapp.domain.refunds import REASONS, RefundRequest
 from webapp.extensions import db
@@ -78,7 +79,8 @@ def payment(payment_event_id: str):
                                   .order_by(PaymentActivity.id)).all()
     return render_template("portal/payment.html", event=event, captured=captured, refunds=found, left=left,
                            forms=forms, entries=balances.entries_for_payment(event.id), timeline=timeline,
-                           orders_by_id={o.id: o for o in event.orders}, reason_labels=REASON_LABELS)
+                           orders_by_id={o.id: o for o in event.orders}, reason_labels=REASON_LABELS,
+                           labels={kind.value: label for kind, label in LABELS.items()})
 
 
 @bp.post("/payments/<payment_event_id>/orders/<order_id>/refund")

@@ -76,7 +76,8 @@ def wallet_lines(seller_account_id: str, *, before: int | None = None, per_page:
 def entries_for_payment(payment_event_id: str) -> list[LedgerEntry]:
     return list(db.session.scalars(
         select(LedgerEntry).where(LedgerEntry.payment_event_id == payment_event_id)
-        .options(selectinload(LedgerEntry.postings).selectinload(LedgerPosting.account))
+        .options(selectinload(LedgerEntry.postings).selectinload(LedgerPosting.account)
+                 .selectinload(LedgerAccount.seller))
         .order_by(LedgerEntry.id)))
 
 

@@ -87,8 +87,8 @@ def record_capture(event: PaymentEvent, attempt: int) -> int:
         if order.ledger_updated:
             continue
         fee = platform_fee(order.amount, schedule)
-        items.append((rules.capture(order.id, order.seller_account_id, order.currency, order.amount, fee),
-                      Links(event.id, order.id)))
+        items.append((rules.capture(order.id, order.seller_account_id, order.currency, order.amount, fee,
+                                    reference=order.payment_order_id), Links(event.id, order.id)))
         db.session.add(OrderFunds(payment_order_id=order.id, payment_event_id=event.id,
                                   seller_account_id=order.seller_account_id, currency=order.currency,
                                   amount=order.amount, platform_fee=fee, fee_bps=schedule.bps,
