@@ -131,7 +131,7 @@ def buyer_state(status: OrderStatus, *, attempt: int, has_session_url: bool, fai
         return BuyerState("paid", "Paid", "Payment received. Thank you!", False)
     if status is OrderStatus.PENDING:
         return BuyerState("pending", "Pending", "Your payment is being confirmed by your bank. This page updates "
-                          "by itself; you will also get an email once it is confirmed.", False)
+                          "by itself; you can also close it: the shop sees the payment once it is confirmed.", False)
     if status is OrderStatus.FAILED:
         message = FAILURE_MESSAGES.get(failure_code or "", "The payment did not go through.")
         return BuyerState("failed", "Failed", f"{message} You can try again.", True)
