@@ -57,6 +57,15 @@ def test_an_entry_posts_once_and_balances_move_at_commit(client):
     _empty_tables()  # a capture without its payment order would (rightly) fail the ledger check
 
 
+def test_large_amounts_move_balances_exactly(client):
+    seller = _seller(client)
+    ledger.post(rules.capture("po_big", seller.id, "USD", 99_999_999_999, 2_999_999_999))  # a billion dollars
+    db.session.commit()
+    assert _balance(f"seller:{seller.id}:pending:USD") == 97_000_000_000
+    assert _balance("platform:fee_revenue:USD") == 2_999_999_999
+    _empty_tables()
+
+
 def test_an_entry_in_a_rolled_back_savepoint_moves_no_balance(client):
     seller = _seller(client)
     with db.session.begin_nested():

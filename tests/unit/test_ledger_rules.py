@@ -83,6 +83,11 @@ def test_psp_fee_and_funds_available():
                                "seller:sel_b:pending:USD": -300, "seller:sel_b:available:USD": 300}
 
 
+def test_a_charge_smaller_than_its_psp_fee_has_a_negative_net():
+    assert _effects(L.funds_available("ch_2", "USD", -29, {"sel_a": 0})) == {"platform:psp_available:USD": -29,
+                                                                             "platform:psp_pending:USD": 29}
+
+
 def test_refund_rules():
     reserved = L.refund_reserved("rf_1", "sel_1", Funds.AVAILABLE, "USD", 88, 12)
     assert _effects(reserved) == {"seller:sel_1:available:USD": -88, "platform:fee_revenue:USD": -12,

@@ -223,8 +223,11 @@ def psp_fee(charge_id: str, currency: str, fee: int) -> JournalEntry:
 
 def funds_available(charge_id: str, currency: str, net: int, sellers: Mapping[str, int]) -> JournalEntry:
     """The PSP made a charge's funds available: its net moves from pending to available at the PSP, and each
-    seller's still-pending share of it moves from the pending to the available side of the wallet."""
-    _non_negative(net=net, **{f"share of {s}": v for s, v in sellers.items()})
+    seller's still-pending share of it moves from the pending to the available side of the wallet. The net
+    is negative when the PSP's fee exceeds a (tiny) charge: the shortfall then moves instead."""
+    if type(net) is not int:
+        raise ValueError(f"net must be an integer of minor units, got {net!r}")
+    _non_negative(**{f"share of {s}": v for s, v in sellers.items()})
     postings = [debit(psp_balance(Funds.AVAILABLE, currency), net),
                 credit(psp_balance(Funds.PENDING, currency), net)]
     for seller_account_id, amount in sorted(sellers.items()):

@@ -24,12 +24,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, event, func, insert, select, update
+import psycopg
+from sqlalchemy import BigInteger, DateTime, Table, Text, bindparam, event, func, insert, literal, select, update
+from sqlalchemy import cast as cast_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.types import TypeEngine
 
 from webapp.dbtypes import utcnow
 from webapp.domain.ledger import Account, JournalEntry
@@ -58,12 +62,17 @@ def _insert(session: AnySession, table):
 
 
 def _create_accounts(session: AnySession, accounts: Iterable[Account]) -> None:
-    """Create the accounts that do not exist yet, in id order (a no-op for existing ones)."""
+    """Create the accounts that do not exist yet, in id order."""
     by_code = {a.code: a for a in accounts}
+    if not by_code:
+        return
+    existing = set(session.scalars(select(LedgerAccount.id).where(LedgerAccount.id.in_(list(by_code)))))
     rows = [{"id": code, "kind": a.kind.value, "currency": a.currency, "seller_account_id": a.seller_account_id,
-             "sign": a.sign, "balance": 0, "created_at": utcnow()} for code, a in sorted(by_code.items())]
-    if rows:
-        session.execute(_insert(session, LedgerAccount).values(rows).on_conflict_do_nothing(index_elements=["id"]))
+             "sign": a.sign, "balance": 0, "created_at": utcnow()}
+            for code, a in sorted(by_code.items()) if code not in existing]
+    if rows:  # executemany of one cached statement: no per-size compilation, rows written in id order
+        table = cast(Table, LedgerAccount.__table__)
+        session.execute(_insert(session, table).on_conflict_do_nothing(index_elements=["id"]), rows)
 
 
 def post(journal_entry: JournalEntry, links: Links = Links()) -> int | None:
@@ -93,16 +102,46 @@ def _post_chunk(items: Sequence[tuple[JournalEntry, Links]]) -> dict[str, int]:
     rows = [{"key": e.key, "kind": e.kind.value, "currency": e.currency, "memo": e.memo[:300],
              "payment_event_id": links.payment_event_id, "payment_order_id": links.payment_order_id,
              "refund_id": links.refund_id, "created_at": now} for e, links in items]
-    inserted = db.session.execute(
-        _insert(db.session, EntryRow).values(rows).on_conflict_do_nothing(index_elements=["key"])
-        .returning(EntryRow.id, EntryRow.key)).all()
-    posted = {key: entry_id for entry_id, key in inserted}
-    postings = [{"entry_id": entry_id, "account_id": p.account.code, "amount": p.amount,
-                 "currency": p.account.currency, "created_at": now}
+    # Conflicting keys return nothing; the rows that do come back are matched by key, in any order.
+    posted = {key: entry_id for entry_id, key in _insert_entries(rows)}
+    postings = [(entry_id, p.account.code, p.amount, p.account.currency, now)
                 for key, entry_id in posted.items() for p in by_key[key].postings]
     if postings:
-        db.session.execute(insert(LedgerPosting), postings)
+        _insert_postings(postings)
     return posted
+
+
+_ENTRY_COLUMNS: dict[str, TypeEngine[Any]] = {
+    "key": Text(), "kind": Text(), "currency": Text(), "memo": Text(), "payment_event_id": Text(),
+    "payment_order_id": Text(), "refund_id": Text(), "created_at": DateTime(timezone=True)}
+_POSTING_COLUMNS = ("entry_id", "account_id", "amount", "currency", "created_at")
+
+
+def _insert_entries(rows: list[dict]) -> list[tuple[int, str]]:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, key. On PostgreSQL the rows travel as one array per
+    column (`unnest`), so the statement is the same whatever the batch size: parsed and planned once."""
+    entries = cast(Table, EntryRow.__table__)
+    statement = _insert(db.session, entries).on_conflict_do_nothing(index_elements=["key"])
+    if db.session.get_bind().dialect.name != "postgresql":
+        return [(r[0], r[1]) for r in db.session.execute(statement.returning(entries.c.id, entries.c.key), rows)]
+    arrays = select(*(func.unnest(cast_(literal([row[name] for row in rows]), ARRAY(kind))).label(name)
+                      for name, kind in _ENTRY_COLUMNS.items()))
+    statement = statement.from_select(list(_ENTRY_COLUMNS), arrays)
+    return [(r[0], r[1]) for r in db.session.execute(statement.returning(entries.c.id, entries.c.key))]
+
+
+def _insert_postings(rows: list[tuple]) -> None:
+    """Postings are the bulk of what a batch writes: PostgreSQL takes them through COPY, in this transaction."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        driver = cast(psycopg.Connection, connection.connection.dbapi_connection)
+        with driver.cursor() as cursor, cursor.copy(
+                f"COPY postings ({', '.join(_POSTING_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    table = cast(Table, LedgerPosting.__table__)
+    db.session.execute(insert(table), [dict(zip(_POSTING_COLUMNS, row, strict=True)) for row in rows])
 
 
 def _posted_sums(session: AnySession, entry_ids: Iterable[int], accounts: Sequence[str] | None = None
@@ -146,11 +185,24 @@ def _apply_balances(session: Session) -> None:
         return
     sums = _posted_sums(session, entry_ids)
     _create_accounts(session, (known[code] for code in sums))
-    deltas = [{"account": code, "delta": total} for code, total in sorted(sums.items()) if total]
-    if deltas:
-        table = cast(Table, LedgerAccount.__table__)
-        session.execute(update(table).where(table.c.id == bindparam("account"))
-                        .values(balance=table.c.balance + table.c.sign * bindparam("delta")), deltas)
+    deltas = sorted((code, total) for code, total in sums.items() if total)
+    if not deltas:
+        return
+    table = cast(Table, LedgerAccount.__table__)
+    if session.get_bind().dialect.name == "postgresql":
+        # Lock the rows in id order first, then update them all in one statement (a join's order is the
+        # planner's, so it must not be the one taking the locks).
+        codes = [code for code, _ in deltas]
+        session.execute(select(table.c.id).where(table.c.id.in_(codes)).order_by(table.c.id).with_for_update())
+        changes = select(func.unnest(cast_(literal(codes), ARRAY(Text))).label("id"),
+                         func.unnest(cast_(literal([total for _, total in deltas]), ARRAY(BigInteger)))
+                         .label("delta")).subquery()
+        session.execute(update(table).where(table.c.id == changes.c.id)
+                        .values(balance=table.c.balance + table.c.sign * changes.c.delta))
+        return
+    session.execute(update(table).where(table.c.id == bindparam("account"))
+                    .values(balance=table.c.balance + table.c.sign * bindparam("delta", type_=BigInteger)),
+                    [{"account": code, "delta": total} for code, total in deltas])
 
 
 @event.listens_for(Session, "after_transaction_end")
