@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from webapp.dbengine import insert_or_ignore
 from webapp.dbtypes import utcnow
@@ -98,12 +98,17 @@ def drain(limit: int = 500) -> DrainResult:
     rows.sort(key=lambda r: (sessions.get(r.object_id or "", "") or money_events.checkout_of(r.type, r.payload) or "",
                              str(r.received_at), r.id))
     now = utcnow()
+    done: list[dict] = []
     for row in rows:
+        result.processed += 1
+        if row.type not in SESSION_EVENTS and row.type not in money_events.HANDLED:
+            done.append({"row_id": row.id, "outcome": "ignored"})  # stored for the record; nothing to apply
+            continue
         try:
             with db.session.begin_nested():
                 outcome = _apply(row)
                 db.session.flush()  # surface this event's database errors here, not at the batch's commit
-            values = {"processed_at": now, "result": outcome[:100], "claimed_until": None}
+            done.append({"row_id": row.id, "outcome": outcome[:100]})
         except Exception as exc:  # one bad event must not stop the batch; it is retried, then given up on
             log.exception("applying PSP event %s failed", row.id)
             attempts = row.attempts + 1
@@ -111,8 +116,11 @@ def drain(limit: int = 500) -> DrainResult:
             if attempts >= MAX_ATTEMPTS:
                 values.update(processed_at=now, result="dead")
                 result.dead.append(f"{row.id} ({row.type}): {exc}")
-        db.session.execute(update(PspEvent).where(PspEvent.id == row.id).values(**values))
-        result.processed += 1
+            db.session.execute(update(PspEvent).where(PspEvent.id == row.id).values(**values))
+    if done:
+        table = PspEvent.__table__
+        db.session.execute(update(table).where(table.c.id == bindparam("row_id"))
+                           .values(processed_at=now, result=bindparam("outcome"), claimed_until=None), done)
     db.session.commit()
     return result
 
