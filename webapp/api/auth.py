@@ -8,6 +8,7 @@ from functools import wraps
 
 from flask import g, request
 from werkzeug.exceptions import Unauthorized
+from werkzeug.local import LocalProxy
 
 from webapp.extensions import db
 from webapp.models import Merchant
@@ -37,7 +38,9 @@ def api_key_required(view: Callable) -> Callable:
         if identity is None:
             raise Unauthorized("Invalid API key provided (unknown or revoked).")
         g.api_key_id = identity.key_id
-        g.merchant = db.session.get(Merchant, identity.merchant_id)
+        g.merchant_id = identity.merchant_id
+        # Loaded only if a view needs more than the id (creating a payment does not).
+        g.merchant = LocalProxy(lambda: db.session.get(Merchant, identity.merchant_id))
         return view(*args, **kwargs)
 
     return wrapped

@@ -41,7 +41,7 @@ def _json_body() -> object:
 @api_key_required
 def create_payment():
     command = CreatePayment.from_json(_json_body(), max_amount_minor=current_app.config["MAX_PAYMENT_AMOUNT_MINOR"])
-    result = payments.create(g.merchant, command, request.headers.get("Idempotency-Key"), presenters.payment)
+    result = payments.create(g.merchant_id, command, request.headers.get("Idempotency-Key"), presenters.payment)
     response = jsonify(result.body)
     response.status_code = result.status
     if result.replayed:
@@ -52,7 +52,7 @@ def create_payment():
 @bp.get("/payments/<checkout_id>")
 @api_key_required
 def get_payment(checkout_id: str):
-    return jsonify(presenters.payment(payments.get(g.merchant, checkout_id)))
+    return jsonify(presenters.payment(payments.get(g.merchant_id, checkout_id)))
 
 
 @bp.get("/payments")
@@ -64,7 +64,7 @@ def list_payments():
         raise ValidationError("limit must be an integer between 1 and 100.", param="limit")
     if not 1 <= limit <= 100:
         raise ValidationError("limit must be an integer between 1 and 100.", param="limit")
-    page = payments.list_page(g.merchant, limit, request.args.get("starting_after") or None)
+    page = payments.list_page(g.merchant_id, limit, request.args.get("starting_after") or None)
     return jsonify({"object": "list", "url": "/v1/payments", "has_more": page.has_more,
                     "data": [presenters.payment(event) for event in page.items]})
 

@@ -51,7 +51,7 @@ def _own_payment(payment_event_id: str) -> PaymentEvent:
 def payments_list():
     merchant = current_user.merchant
     try:
-        page = payments.list_page(merchant, PAYMENTS_PER_PAGE, request.args.get("after") or None)
+        page = payments.list_page(merchant.id, PAYMENTS_PER_PAGE, request.args.get("after") or None)
     except DomainError:
         abort(404)
     refunded = {event.id: sum(r.amount for r in refunds.for_payment(event.id) if r.status != "failed"

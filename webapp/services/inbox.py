@@ -11,9 +11,10 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 
 from webapp.dbengine import insert_or_ignore
 from webapp.dbtypes import utcnow
@@ -118,7 +119,7 @@ def drain(limit: int = 500) -> DrainResult:
                 result.dead.append(f"{row.id} ({row.type}): {exc}")
             db.session.execute(update(PspEvent).where(PspEvent.id == row.id).values(**values))
     if done:
-        table = PspEvent.__table__
+        table = cast(Table, PspEvent.__table__)
         db.session.execute(update(table).where(table.c.id == bindparam("row_id"))
                            .values(processed_at=now, result=bindparam("outcome"), claimed_until=None), done)
     db.session.commit()

@@ -15,7 +15,7 @@ from webapp.dbtypes import new_id, utcnow
 from webapp.domain.errors import Conflict, NotFound, ValidationError
 from webapp.domain.payment_requests import CreatePayment
 from webapp.extensions import db
-from webapp.models import Merchant, PaymentEvent, PaymentOrder, SellerAccount
+from webapp.models import PaymentEvent, PaymentOrder, SellerAccount
 from webapp.services import crypto, idempotency
 
 
@@ -36,12 +36,12 @@ def _iban_or_none(ref: str) -> str | None:
         return None
 
 
-def _resolve_sellers(merchant: Merchant, command: CreatePayment) -> list[SellerAccount]:
+def _resolve_sellers(merchant_id: str, command: CreatePayment) -> list[SellerAccount]:
     """Each order's seller account, by id or IBAN; unknown, disabled and others' accounts are refused alike."""
     refs = [order.seller_ref for order in command.orders]
     ibans = {ref: iban for ref in refs if (iban := _iban_or_none(ref))}
     found = db.session.scalars(select(SellerAccount).where(
-        SellerAccount.merchant_id == merchant.id,
+        SellerAccount.merchant_id == merchant_id,
         or_(SellerAccount.id.in_(refs), SellerAccount.iban.in_(list(ibans.values()))),
     )).all()
     by_id = {s.id: s for s in found}
@@ -80,12 +80,12 @@ def _row(record: object, table) -> dict:
     return {column.key: getattr(record, column.key) for column in table.columns}
 
 
-def _insert(merchant: Merchant, command: CreatePayment, sellers: list[SellerAccount]) -> PaymentEvent | None:
+def _insert(merchant_id: str, command: CreatePayment, sellers: list[SellerAccount]) -> PaymentEvent | None:
     """Insert the checkout and its orders with plain INSERTs (this is the API's hot path); None when the
     checkout_id already exists. The returned objects are transient: they only feed the response."""
     now = utcnow()
     event = PaymentEvent(
-        id=new_id("pay", 24), merchant_id=merchant.id, checkout_id=command.checkout_id,
+        id=new_id("pay", 24), merchant_id=merchant_id, checkout_id=command.checkout_id,
         request_hash=command.request_hash, currency=command.currency, amount_total=command.total.minor,
         status="NOT_STARTED", attempt=0, buyer_email_enc=crypto.encrypt(command.buyer_email),
         buyer_name_enc=crypto.encrypt_optional(command.buyer_name), success_url=command.success_url,
@@ -110,53 +110,53 @@ def _insert(merchant: Merchant, command: CreatePayment, sellers: list[SellerAcco
     return event
 
 
-def _create_or_existing(merchant: Merchant, command: CreatePayment) -> tuple[PaymentEvent, bool]:
+def _create_or_existing(merchant_id: str, command: CreatePayment) -> tuple[PaymentEvent, bool]:
     try:
-        sellers = _resolve_sellers(merchant, command)
+        sellers = _resolve_sellers(merchant_id, command)
     except ValidationError:
-        existing = _by_checkout_id(merchant.id, command.checkout_id)
+        existing = _by_checkout_id(merchant_id, command.checkout_id)
         if existing is not None:  # a repeat of a checkout made before its seller changed
             return _same_or_conflict(existing, command), False
         raise
-    event = _insert(merchant, command, sellers)
+    event = _insert(merchant_id, command, sellers)
     if event is None:
         # The checkout_id exists (made earlier, or a moment ago by a concurrent request): a repeat, or a conflict.
-        existing = _by_checkout_id(merchant.id, command.checkout_id)
+        existing = _by_checkout_id(merchant_id, command.checkout_id)
         assert existing is not None
         return _same_or_conflict(existing, command), False
     return event, True
 
 
-def create(merchant: Merchant, command: CreatePayment, idempotency_key: str | None,
+def create(merchant_id: str, command: CreatePayment, idempotency_key: str | None,
            render: Callable[[PaymentEvent], dict]) -> idempotency.StoredResponse:
     """Create the checkout and its payment orders in one transaction: 201 when new, 200 for a repeat of the
     same `checkout_id` and body, 409 when the same `checkout_id` comes with a different body."""
 
     def action() -> tuple[int, dict]:
-        event, created = _create_or_existing(merchant, command)
+        event, created = _create_or_existing(merchant_id, command)
         return (201 if created else 200), render(event)
 
-    return idempotency.run(merchant.id, idempotency_key, "POST /v1/payments", command.request_hash, action)
+    return idempotency.run(merchant_id, idempotency_key, "POST /v1/payments", command.request_hash, action)
 
 
-def get(merchant: Merchant, checkout_id: str) -> PaymentEvent:
+def get(merchant_id: str, checkout_id: str) -> PaymentEvent:
     """The merchant's payment by its checkout_id; another merchant's looks exactly like a missing one."""
     event = db.session.scalar(
         select(PaymentEvent).options(selectinload(PaymentEvent.orders))
-        .where(PaymentEvent.merchant_id == merchant.id, PaymentEvent.checkout_id == checkout_id))
+        .where(PaymentEvent.merchant_id == merchant_id, PaymentEvent.checkout_id == checkout_id))
     if event is None:
         raise NotFound(f"No such payment: {checkout_id!r}.", param="checkout_id")
     return event
 
 
-def list_page(merchant: Merchant, limit: int, starting_after: str | None) -> Page:
+def list_page(merchant_id: str, limit: int, starting_after: str | None) -> Page:
     """Newest first, keyset-paginated by (created_at, id) so pages stay stable while payments arrive."""
     query = (select(PaymentEvent).options(selectinload(PaymentEvent.orders))
-             .where(PaymentEvent.merchant_id == merchant.id)
+             .where(PaymentEvent.merchant_id == merchant_id)
              .order_by(PaymentEvent.created_at.desc(), PaymentEvent.id.desc()))
     if starting_after:
         cursor = db.session.scalar(select(PaymentEvent).where(
-            PaymentEvent.merchant_id == merchant.id, PaymentEvent.id == starting_after))
+            PaymentEvent.merchant_id == merchant_id, PaymentEvent.id == starting_after))
         if cursor is None:
             raise ValidationError(f"No such payment: {starting_after!r}.", param="starting_after")
         query = query.where(tuple_(PaymentEvent.created_at, PaymentEvent.id) < (cursor.created_at, cursor.id))
