@@ -12,8 +12,11 @@ from sqlalchemy import func, select, text
 from tests.support import factories
 from tests.support import payments as pay
 from tests.support.openapi import assert_response
+from webapp.dbtypes import utcnow
+from webapp.domain.payment_requests import request_hash
 from webapp.extensions import db, limiter
 from webapp.models import IdempotencyKey, PaymentEvent, PaymentOrder
+from webapp.services.idempotency import ABANDONED_AFTER
 
 PATH = "/v1/payments"
 
@@ -304,3 +307,21 @@ def test_too_many_requests_per_key_is_429_with_retry_after(app, shop):
     assert limited.json["error"]["code"] == "rate_limit" and int(limited.headers["Retry-After"]) > 0
     other = pay.Api(api.client, factories.api_key(factories.merchant()))
     assert other.get(PATH).status_code == 200  # counted per key, not per caller address
+
+
+def test_a_key_left_in_flight_by_a_crashed_request_is_taken_over(shop):
+    merchant, sellers, api = shop
+    payload = pay.body(sellers)
+    db.session.add(
+        IdempotencyKey(
+            merchant_id=merchant.id,
+            key="crashed",
+            method_path="POST /v1/payments",
+            request_hash=request_hash(payload),
+            created_at=utcnow() - ABANDONED_AFTER * 2,
+        )
+    )
+    db.session.commit()
+    response = api.create(payload, idempotency_key="crashed")
+    assert response.status_code == 201
+    assert api.create(payload, idempotency_key="crashed").headers["Idempotent-Replayed"] == "true"

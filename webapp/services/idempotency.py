@@ -3,7 +3,8 @@
 - same key, same body: the first response is replayed;
 - same key, different body: 409 `idempotency_error`;
 - same key while the first request is still running: 409, retry later;
-- keys expire after 24 hours; a request refused by validation stores nothing, so it can be corrected.
+- keys expire after 24 hours; a request refused by validation stores nothing, so it can be corrected;
+- a key left in flight by a request that crashed is taken over after a minute.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from webapp.extensions import db
 from webapp.models import IdempotencyKey
 
 KEY_TTL = timedelta(hours=24)
+# A key still "in flight" after this belongs to a request whose process died before finishing (its
+# transaction rolled back with it, so nothing was written): the next request may take the key over.
+ABANDONED_AFTER = timedelta(seconds=60)
 MAX_KEY_LENGTH = 255
 
 
@@ -45,8 +49,10 @@ def _existing(merchant_id: str, key: str) -> IdempotencyKey | None:
 def _reserve(merchant_id: str, key: str, scope: str, request_hash: str) -> StoredResponse | None:
     """Claim the key for this request (committed at once), or answer from an earlier use of it."""
     found = _existing(merchant_id, key)
-    if found is not None and found.created_at < utcnow() - KEY_TTL:
-        db.session.delete(found)  # pruned after 24 hours: the key starts afresh
+    now = utcnow()
+    if found is not None and (found.created_at < now - KEY_TTL or (
+            found.state == "in_flight" and found.created_at < now - ABANDONED_AFTER)):
+        db.session.delete(found)  # expired after 24 hours, or abandoned by a crashed request: start afresh
         db.session.commit()
         found = None
     if found is None:
