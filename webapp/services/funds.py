@@ -21,15 +21,19 @@ ledger accounts (sorted by id, at commit; see services/ledger.py).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.dbtypes import utcnow
 from webapp.domain import ledger as rules
@@ -39,14 +43,16 @@ from webapp.extensions import db
 from webapp.models import (
     Merchant,
     OrderFunds,
+    OutboxMessage,
     PaymentActivity,
     PaymentEvent,
+    PaymentOrder,
     PspAvailability,
     PspCharge,
     PspSession,
 )
 from webapp.psp import ChargeFunds, Psp, PspError, get_psp
-from webapp.services import ledger, outbox, wakeups
+from webapp.services import bulk, ledger, outbox, wakeups
 from webapp.services.ledger import Links
 from webapp.services.outbox import Claimed
 
@@ -57,6 +63,7 @@ AVAILABLE_TOPIC = "ledger.available"
 PLATFORM_ACCOUNT = "platform"
 PSP_CONCURRENCY = 8
 AVAILABILITY_CHUNK = 200
+_SCHEDULES = "funds.fee_schedules"
 
 
 @dataclass
@@ -73,6 +80,22 @@ def fee_schedule(merchant: Merchant) -> FeeSchedule:
     return FeeSchedule(int(bps), int(fixed))
 
 
+def _schedule_of(merchant_id: str) -> FeeSchedule:
+    """The merchant's fee schedule, read once per transaction (a batch of results often shares a merchant)."""
+    cache = db.session.info.setdefault(_SCHEDULES, {})
+    if merchant_id not in cache:
+        merchant = db.session.get(Merchant, merchant_id)
+        assert merchant is not None
+        cache[merchant_id] = fee_schedule(merchant)
+    return cache[merchant_id]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_schedules(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_SCHEDULES, None)
+
+
 def _note(payment_event_id: str, kind: str, detail: str, psp_event_id: str | None = None) -> None:
     db.session.add(PaymentActivity(payment_event_id=payment_event_id, kind=kind, detail=detail[:500],
                                    psp_event_id=psp_event_id))
@@ -81,25 +104,48 @@ def _note(payment_event_id: str, kind: str, detail: str, psp_event_id: str | Non
 def record_capture(event: PaymentEvent, attempt: int) -> int:
     """Post the capture of every order of `event` that has not been posted yet (caller holds the checkout's
     row lock and commits). Returns how many orders were posted."""
-    schedule = fee_schedule(event.merchant)
+    return record_captures([(event, attempt)])
+
+
+def record_captures(paid: Sequence[tuple[PaymentEvent, int]]) -> int:
+    """`record_capture` for a batch of paid checkouts (each with the attempt that paid it; the caller holds
+    their row locks and commits): a few statements for the whole batch, whatever its size."""
     items: list[tuple[rules.JournalEntry, Links]] = []
-    for order in event.orders:
-        if order.ledger_updated:
-            continue
-        fee = platform_fee(order.amount, schedule)
-        items.append((rules.capture(order.id, order.seller_account_id, order.currency, order.amount, fee,
-                                    reference=order.payment_order_id), Links(event.id, order.id)))
-        db.session.add(OrderFunds(payment_order_id=order.id, payment_event_id=event.id,
-                                  seller_account_id=order.seller_account_id, currency=order.currency,
-                                  amount=order.amount, platform_fee=fee, fee_bps=schedule.bps,
-                                  fee_fixed_minor=schedule.fixed_minor, funds=Funds.PENDING.value,
-                                  seller_pending=order.amount - fee))
-        order.ledger_updated = True
-        order.wallet_updated = True
+    splits, fee_requests = [], []
+    posted_orders: set[str] = set()
+    now = utcnow()
+    for checkout, attempt in paid:
+        schedule = _schedule_of(checkout.merchant_id)
+        posted = 0
+        for order in checkout.orders:
+            if order.ledger_updated:
+                continue
+            fee = platform_fee(order.amount, schedule)
+            items.append((rules.capture(order.id, order.seller_account_id, order.currency, order.amount, fee,
+                                        reference=order.payment_order_id), Links(checkout.id, order.id)))
+            splits.append({"payment_order_id": order.id, "payment_event_id": checkout.id,
+                           "seller_account_id": order.seller_account_id, "currency": order.currency,
+                           "amount": order.amount, "platform_fee": fee, "fee_bps": schedule.bps,
+                           "fee_fixed_minor": schedule.fixed_minor, "funds": Funds.PENDING.value,
+                           "seller_pending": order.amount - fee, "created_at": now})
+            posted_orders.add(order.id)
+            posted += 1
+        if posted:
+            fee_requests.append({"topic": FEE_TOPIC, "dedupe_key": f"psp_fee:{checkout.id}",
+                                 "payload": json.dumps({"event": checkout.id, "attempt": attempt}),
+                                 "status": "pending", "attempts": 0, "available_at": now, "created_at": now})
     if not items:
         return 0
+    bulk.insert_rows(OrderFunds, splits)
     ledger.post_many(items)
-    outbox.add(FEE_TOPIC, f"psp_fee:{event.id}", {"event": event.id, "attempt": attempt})
+    bulk.insert_rows(OutboxMessage, fee_requests, skip_conflicts_on="dedupe_key")  # outbox.add(), for the batch
+    # The flags, in one UPDATE; the loaded orders get the same values without being marked changed.
+    orders = [order for checkout, _ in paid for order in checkout.orders if order.id in posted_orders]
+    db.session.execute(update(PaymentOrder).where(PaymentOrder.id.in_(posted_orders))
+                       .values(ledger_updated=True, wallet_updated=True).execution_options(synchronize_session=False))
+    for order in orders:
+        set_committed_value(order, "ledger_updated", True)
+        set_committed_value(order, "wallet_updated", True)
     wakeups.wake_after_commit(FEE_TOPIC)
     return len(items)
 

@@ -24,22 +24,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import psycopg
-from sqlalchemy import BigInteger, DateTime, Table, Text, bindparam, event, func, insert, literal, select, update
+from sqlalchemy import BigInteger, Table, Text, bindparam, event, func, literal, select, update
 from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, scoped_session
-from sqlalchemy.types import TypeEngine
 
 from webapp.dbtypes import utcnow
 from webapp.domain.ledger import Account, JournalEntry
 from webapp.extensions import db
 from webapp.models import LedgerAccount, LedgerPosting
 from webapp.models import LedgerEntry as EntryRow
+from webapp.services import bulk
 
 _POSTED = "ledger.posted_entry_ids"
 _ACCOUNTS = "ledger.accounts"
@@ -111,37 +111,27 @@ def _post_chunk(items: Sequence[tuple[JournalEntry, Links]]) -> dict[str, int]:
     return posted
 
 
-_ENTRY_COLUMNS: dict[str, TypeEngine[Any]] = {
-    "key": Text(), "kind": Text(), "currency": Text(), "memo": Text(), "payment_event_id": Text(),
-    "payment_order_id": Text(), "refund_id": Text(), "created_at": DateTime(timezone=True)}
 _POSTING_COLUMNS = ("entry_id", "account_id", "amount", "currency", "created_at")
+_COPY_FROM = 100
 
 
 def _insert_entries(rows: list[dict]) -> list[tuple[int, str]]:
-    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, key. On PostgreSQL the rows travel as one array per
-    column (`unnest`), so the statement is the same whatever the batch size: parsed and planned once."""
-    entries = cast(Table, EntryRow.__table__)
-    statement = _insert(db.session, entries).on_conflict_do_nothing(index_elements=["key"])
-    if db.session.get_bind().dialect.name != "postgresql":
-        return [(r[0], r[1]) for r in db.session.execute(statement.returning(entries.c.id, entries.c.key), rows)]
-    arrays = select(*(func.unnest(cast_(literal([row[name] for row in rows]), ARRAY(kind))).label(name)
-                      for name, kind in _ENTRY_COLUMNS.items()))
-    statement = statement.from_select(list(_ENTRY_COLUMNS), arrays)
-    return [(r[0], r[1]) for r in db.session.execute(statement.returning(entries.c.id, entries.c.key))]
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, key: one statement whatever the batch size."""
+    return [(r[0], r[1]) for r in bulk.insert_rows(EntryRow, rows, skip_conflicts_on="key", returning=("id", "key"))]
 
 
 def _insert_postings(rows: list[tuple]) -> None:
-    """Postings are the bulk of what a batch writes: PostgreSQL takes them through COPY, in this transaction."""
+    """Postings are the bulk of what a batch writes: PostgreSQL takes a batch's through COPY, in this
+    transaction; a handful (one payment result) go as one INSERT, which costs fewer round trips."""
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
         driver = cast(psycopg.Connection, connection.connection.dbapi_connection)
         with driver.cursor() as cursor, cursor.copy(
                 f"COPY postings ({', '.join(_POSTING_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         return
-    table = cast(Table, LedgerPosting.__table__)
-    db.session.execute(insert(table), [dict(zip(_POSTING_COLUMNS, row, strict=True)) for row in rows])
+    bulk.insert_rows(LedgerPosting, [dict(zip(_POSTING_COLUMNS, row, strict=True)) for row in rows])
 
 
 def _posted_sums(session: AnySession, entry_ids: Iterable[int], accounts: Sequence[str] | None = None
