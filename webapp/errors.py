@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from webapp.domain.errors import DomainError
+from webapp.extensions import limiter
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +20,15 @@ _TYPES = {401: "invalid_request_error", 402: "card_error", 409: "idempotency_err
 _CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "resource_missing",
           405: "method_not_allowed", 409: "conflict", 413: "request_too_large", 415: "unsupported_media_type",
           429: "rate_limit", 500: "api_error", 503: "service_unavailable"}
+
+
+def retry_after_seconds() -> int:
+    """Seconds until the limit that refused this request resets (rate-limit headers are off: computing
+    them costs a Redis round trip on every request, not only on refused ones)."""
+    current = limiter.current_limit
+    if current is None:
+        return 1
+    return max(1, math.ceil(current.reset_at - time.time()))
 
 
 def wants_json() -> bool:
@@ -62,8 +74,8 @@ def register(app: Flask) -> None:
             response = api_error(status, exc.description or exc.name)
         else:
             response = app.make_response(_page(status, exc.name, exc.description or ""))
-        if status == 429 and exc.response is not None and exc.response.headers.get("Retry-After"):
-            response.headers["Retry-After"] = exc.response.headers["Retry-After"]
+        if status == 429:
+            response.headers["Retry-After"] = str(retry_after_seconds())
         if status == 405 and exc.get_response().headers.get("Allow"):
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         return response

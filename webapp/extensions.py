@@ -81,7 +81,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     sock.init_app(app)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
     redis_conn.init_app(app)
 
