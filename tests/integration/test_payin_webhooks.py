@@ -189,3 +189,22 @@ def test_status_endpoint_reports_what_the_socket_would(shop, client, gateway_psp
     status = client.get(f"/checkout/{event.id}/status").json
     assert status["state"] == "redirect" and status["redirect_url"] == event.psp_session_url
     assert client.get("/checkout/pay_nosuchcheckout/status").status_code == 404
+
+
+def test_a_malformed_event_does_not_hold_back_the_rest_of_its_batch(shop, client, gateway_psp):
+    sellers, api = shop
+    event = pay.executing_checkout(client, api, sellers)
+    completed = _event(
+        _session_json(gateway_psp.url, event.psp_session_id),
+        "checkout.session.completed",
+        status="complete",
+        payment_status="paid",
+    )
+    broken = _event({"object": "checkout.session"}, "checkout.session.completed")  # no session id at all
+    assert _post(client, broken).status_code == 200
+    assert _post(client, completed).status_code == 200
+    pay.drain("inbox")
+    assert pay.event(event.id).status == "SUCCESS"
+    db.session.rollback()
+    held = db.session.get(PspEvent, broken["id"])
+    assert held.processed_at is None and held.attempts == 1 and "KeyError" in held.last_error

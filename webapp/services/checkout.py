@@ -100,8 +100,11 @@ def request_payment(payment_event_id: str) -> PaymentEvent | None:
 
 
 def apply_outcome(event: PaymentEvent, attempt: int, outcome: Outcome, *, source: str,
-                  psp_event_id: str | None = None) -> bool:
-    """Move the checkout's orders for `outcome` of `attempt` (caller holds the row lock). True if changed."""
+                  psp_event_id: str | None = None, captures: list[tuple[PaymentEvent, int]] | None = None) -> bool:
+    """Move the checkout's orders for `outcome` of `attempt` (caller holds the row lock). True if changed.
+
+    Reaching SUCCESS posts the capture to the ledger in the same transaction; a batch passes `captures`
+    to collect them and post them all at once."""
     transition = next_status(OrderStatus(event.status), outcome, outcome_attempt=attempt,
                              current_attempt=event.attempt)
     if not transition.changed:
@@ -112,7 +115,10 @@ def apply_outcome(event: PaymentEvent, attempt: int, outcome: Outcome, *, source
     if transition.after is OrderStatus.FAILED:
         event.failure_code = _FAILURE_CODES.get(outcome)
     if transition.after is OrderStatus.SUCCESS:
-        funds.record_capture(event, attempt)  # ledger and wallets, in this same transaction
+        if captures is None:
+            funds.record_capture(event, attempt)  # ledger and wallets, in this same transaction
+        else:
+            captures.append((event, attempt))
     _note(event, "status", f"{transition.before} → {transition.after} ({source})", psp_event_id)
     live.publish_after_commit(event.id, status_message(event))
     return True
@@ -144,6 +150,14 @@ class SessionSnapshot:
 _SESSION_RANK = {"open": 0, "expired": 1, "complete": 2}
 
 
+def _remember(record: PspSession, snapshot: SessionSnapshot) -> None:
+    if snapshot.status and _SESSION_RANK.get(snapshot.status, 0) > _SESSION_RANK.get(record.status, 0):
+        record.status = snapshot.status  # sessions only move forward too: open → complete | expired
+    if snapshot.payment_status == "paid":
+        record.payment_status = "paid"
+    record.payment_intent_id = record.payment_intent_id or snapshot.payment_intent_id
+
+
 def apply_session(snapshot: SessionSnapshot, *, source: str, psp_event_id: str | None = None) -> str:
     """Apply news about a session to its checkout (caller commits). Returns what happened, for the inbox."""
     record = db.session.get(PspSession, snapshot.session_id)
@@ -151,15 +165,46 @@ def apply_session(snapshot: SessionSnapshot, *, source: str, psp_event_id: str |
         return "unknown_session"
     event = lock(record.payment_event_id)
     assert event is not None
-    if snapshot.status and _SESSION_RANK.get(snapshot.status, 0) > _SESSION_RANK.get(record.status, 0):
-        record.status = snapshot.status  # sessions only move forward too: open → complete | expired
-    if snapshot.payment_status == "paid":
-        record.payment_status = "paid"
-    record.payment_intent_id = record.payment_intent_id or snapshot.payment_intent_id
+    _remember(record, snapshot)
     if snapshot.outcome is None:
         return "no_change"
     changed = apply_outcome(event, record.attempt, snapshot.outcome, source=source, psp_event_id=psp_event_id)
     return f"{snapshot.outcome.value}:{'applied' if changed else 'no_change'}"
+
+
+@dataclass(frozen=True)
+class SessionNews:
+    snapshot: SessionSnapshot
+    source: str
+    psp_event_id: str | None
+
+
+def apply_sessions(news: list[SessionNews]) -> list[str]:
+    """`apply_session` for a batch, in order (caller commits): the sessions and their checkouts are loaded in
+    two queries, checkouts locked in id order, and every capture posted to the ledger in one go."""
+    records = {r.id: r for r in db.session.scalars(
+        select(PspSession).where(PspSession.id.in_({item.snapshot.session_id for item in news})))}
+    ids = sorted({r.payment_event_id for r in records.values()})
+    events = {e.id: e for e in db.session.scalars(
+        select(PaymentEvent).where(PaymentEvent.id.in_(ids)).order_by(PaymentEvent.id).with_for_update()
+        .options(selectinload(PaymentEvent.orders)).execution_options(populate_existing=True))}
+    captures: list[tuple[PaymentEvent, int]] = []
+    results = []
+    for item in news:
+        record = records.get(item.snapshot.session_id)
+        if record is None:
+            results.append("unknown_session")
+            continue
+        _remember(record, item.snapshot)
+        if item.snapshot.outcome is None:
+            results.append("no_change")
+            continue
+        changed = apply_outcome(events[record.payment_event_id], record.attempt, item.snapshot.outcome,
+                                source=item.source, psp_event_id=item.psp_event_id, captures=captures)
+        results.append(f"{item.snapshot.outcome.value}:{'applied' if changed else 'no_change'}")
+    if captures:
+        funds.record_captures(captures)
+    return results
 
 
 def request_sync(session_id: str, bucket_seconds: int = 15) -> bool:

@@ -21,7 +21,7 @@ from webapp.dbtypes import utcnow
 from webapp.domain.payments import outcome_of_session
 from webapp.extensions import db
 from webapp.models import PspEvent, PspSession
-from webapp.services import checkout, money_events
+from webapp.services import checkout, funds, money_events, outbox
 
 log = logging.getLogger(__name__)
 
@@ -74,17 +74,37 @@ def _claim(limit: int) -> list[_Claimed]:
     return [_Claimed(*row) for row in rows]
 
 
-def _apply(row: _Claimed) -> str:
-    if row.type in money_events.HANDLED:  # refunds and funds becoming available
-        return money_events.apply(row.type, json.loads(row.payload), row.id)
-    if row.type not in SESSION_EVENTS:
-        return "ignored"
+def _session_news(row: _Claimed) -> checkout.SessionNews:
     session = json.loads(row.payload)["data"]["object"]
     snapshot = checkout.SessionSnapshot(
         session["id"], session.get("status"), session.get("payment_status"),
         session["payment_intent"] if isinstance(session.get("payment_intent"), str) else None,
         outcome_of_session(session.get("status"), session.get("payment_status"), event_type=row.type))
-    return checkout.apply_session(snapshot, source=row.type, psp_event_id=row.id)
+    return checkout.SessionNews(snapshot, row.type, row.id)
+
+
+def _apply(row: _Claimed) -> str:
+    """One event on its own (money events, and session events when their batch could not be applied)."""
+    if row.type in money_events.HANDLED:  # refunds and funds becoming available
+        return money_events.apply(row.type, json.loads(row.payload), row.id)
+    news = _session_news(row)
+    return checkout.apply_session(news.snapshot, source=news.source, psp_event_id=news.psp_event_id)
+
+
+def _apply_sessions_together(rows: list[_Claimed]) -> list[dict] | None:
+    """The batch's checkout-session events in one go (the fast path); None if any of them fails, so the
+    caller applies them one by one and only the bad one is held back."""
+    if not rows:
+        return []
+    try:
+        with db.session.begin_nested():
+            outcomes = checkout.apply_sessions([_session_news(row) for row in rows])
+            db.session.flush()
+    except Exception:
+        log.warning("a batch of %d session events failed together; applying them one by one", len(rows),
+                    exc_info=True)
+        return None
+    return [{"row_id": row.id, "outcome": outcome[:100]} for row, outcome in zip(rows, outcomes, strict=True)]
 
 
 def drain(limit: int = 500) -> DrainResult:
@@ -95,13 +115,17 @@ def drain(limit: int = 500) -> DrainResult:
         return result
     sessions = {s.id: s.payment_event_id for s in db.session.scalars(
         select(PspSession).where(PspSession.id.in_({r.object_id for r in rows if r.object_id})))}
-    # A fixed lock order across workers: by checkout, then by arrival.
-    rows.sort(key=lambda r: (sessions.get(r.object_id or "", "") or money_events.checkout_of(r.type, r.payload) or "",
-                             str(r.received_at), r.id))
+    checkout_of = {r.id: sessions.get(r.object_id or "") or money_events.checkout_of(r.type, r.payload) for r in rows}
+    rows.sort(key=lambda r: (checkout_of[r.id] or "", str(r.received_at), r.id))
+    # Every checkout the batch touches is locked up front, in id order: concurrent workers never deadlock.
+    funds.lock_checkouts({checkout_id for checkout_id in checkout_of.values() if checkout_id})
     now = utcnow()
-    done: list[dict] = []
+    together = _apply_sessions_together([r for r in rows if r.type in SESSION_EVENTS])
+    done: list[dict] = together or []
     for row in rows:
         result.processed += 1
+        if row.type in SESSION_EVENTS and together is not None:
+            continue  # applied with the batch above
         if row.type not in SESSION_EVENTS and row.type not in money_events.HANDLED:
             done.append({"row_id": row.id, "outcome": "ignored"})  # stored for the record; nothing to apply
             continue
@@ -113,7 +137,9 @@ def drain(limit: int = 500) -> DrainResult:
         except Exception as exc:  # one bad event must not stop the batch; it is retried, then given up on
             log.exception("applying PSP event %s failed", row.id)
             attempts = row.attempts + 1
-            values = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:2000], "claimed_until": None}
+            # Held back with exponential backoff, like outbox work: the lease doubles as "not before".
+            values = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:2000],
+                      "claimed_until": now + timedelta(seconds=outbox.backoff_seconds(attempts))}
             if attempts >= MAX_ATTEMPTS:
                 values.update(processed_at=now, result="dead")
                 result.dead.append(f"{row.id} ({row.type}): {exc}")
