@@ -43,6 +43,10 @@ from webapp.services import crypto, funds, inbox, ledger, verification  # noqa: 
 from webapp.services.ledger import Links  # noqa: E402
 
 
+LEDGER_CHECKS = {"balanced_entries", "zero_sum", "posting_currency", "cached_balances", "no_negative_wallet",
+                 "posted_once"}
+
+
 def _app(url: str):
     from flask_migrate import upgrade
 
@@ -152,8 +156,12 @@ def main() -> None:
                 else:
                     result[level] = bench_inbox(merchant_id, sellers, args.checkouts)
                 report = verification.verify()
-                result[level]["ledger_clean"] = report.ok
-                if not report.ok:
+                # The engine level posts entries without payments behind them: only the books' own invariants
+                # (balance, caches, signs, uniqueness) apply; the others compare the books with payment records.
+                checks = LEDGER_CHECKS if level == "engine" else set(verification.CHECKS)
+                failed = [v for v in report.violations if v.check in checks]
+                result[level]["ledger_clean"] = not failed
+                if failed:
                     print(report.text(), file=sys.stderr)
                 db.session.remove()
                 db.engine.dispose()
