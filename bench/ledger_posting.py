@@ -42,7 +42,6 @@ from webapp.models import LedgerEntry, Merchant, PaymentEvent, SellerAccount  # 
 from webapp.services import crypto, funds, inbox, ledger, verification  # noqa: E402
 from webapp.services.ledger import Links  # noqa: E402
 
-
 LEDGER_CHECKS = {"balanced_entries", "zero_sum", "posting_currency", "cached_balances", "no_negative_wallet",
                  "posted_once"}
 
