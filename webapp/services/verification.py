@@ -181,7 +181,8 @@ def _posted_once(report: Report) -> None:
         select(LedgerEntry.key, func.count()).group_by(LedgerEntry.key).having(func.count() > 1)
         .limit(SHOWN_PER_CHECK + 1))]
     messages += [f"payment order {order} has {count} capture entries" for order, count in db.session.execute(
-        select(LedgerEntry.payment_order_id, func.count()).where(LedgerEntry.kind == EntryKind.CAPTURE.value)
+        select(LedgerEntry.payment_order_id, func.count()).where(LedgerEntry.kind == EntryKind.CAPTURE.value,
+                                                                 LedgerEntry.payment_order_id.is_not(None))
         .group_by(LedgerEntry.payment_order_id).having(func.count() > 1).limit(SHOWN_PER_CHECK + 1))]
     messages += [f"PSP refund {psp_id} is recorded {count} times" for psp_id, count in db.session.execute(
         select(Refund.psp_refund_id, func.count()).where(Refund.psp_refund_id.is_not(None))
