@@ -30,6 +30,8 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--reset", action="store_true", help="start from an empty database")
     serve.add_argument("--webhook-url", default=_env("WEBHOOK_URL"),
                        help="ensure webhook endpoints for all events (platform and Connect) at this URL")
+    serve.add_argument("--webhook-events", default=_env("WEBHOOK_EVENTS", "*"),
+                       help="comma-separated event types those endpoints are enabled for (default: all, '*')")
     serve.add_argument("--webhook-secret", default=_env("WEBHOOK_SECRET"),
                        help="the whsec_... signing secret of those endpoints")
     serve.add_argument("--threads", type=int, default=defaults.threads)
@@ -110,7 +112,8 @@ def _prepare_and_serve(args: argparse.Namespace) -> None:
     with sb.store.write():
         accounts.ensure_platform_bank_account(sb)
         if settings.webhook_url and settings.webhook_secret:
-            endpoints.ensure(sb, settings.webhook_url, settings.webhook_secret)
+            endpoints.ensure(sb, settings.webhook_url, settings.webhook_secret,
+                             [e.strip() for e in args.webhook_events.split(",") if e.strip()])
     # The server's worker process opens its own connections after the fork.
     sb.store.close()
     print(f"psp_sandbox listening on http://{settings.host}:{settings.port} (db {settings.db_path})", flush=True)

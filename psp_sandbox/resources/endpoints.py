@@ -34,14 +34,20 @@ def create(sb: Sandbox, params: dict, secret: str | None = None, connect: bool |
     return row
 
 
-def ensure(sb: Sandbox, url: str, secret: str) -> None:
+def ensure(sb: Sandbox, url: str, secret: str, events: list[str] | None = None) -> None:
     """Endpoints for `url` signed with `secret`, for the platform's events and for connected accounts' events
-    (on Stripe these are two endpoints, an account one and a Connect one)."""
+    (on Stripe these are two endpoints, an account one and a Connect one), enabled for `events` (default all)."""
+    enabled = events or ["*"]
     for connect in (False, True):
         existing = sb.store.conn().execute(
-            "SELECT 1 FROM objects WHERE type = 'webhook_endpoint' AND json_extract(data, '$.url') = ?"
+            "SELECT id FROM objects WHERE type = 'webhook_endpoint' AND json_extract(data, '$.url') = ?"
             " AND json_extract(private, '$.secret') = ? AND json_extract(private, '$.connect') = ?",
             (url, secret, 1 if connect else 0),
         ).fetchone()
         if existing is None:
-            create(sb, {"url": url, "enabled_events": ["*"]}, secret=secret, connect=connect)
+            create(sb, {"url": url, "enabled_events": enabled}, secret=secret, connect=connect)
+            continue
+        row = sb.store.get(existing[0])
+        if row is not None and row["enabled_events"] != enabled:
+            row["enabled_events"] = enabled  # a restart with other events reconfigures the same endpoint
+            sb.store.save(row)

@@ -17,6 +17,7 @@ from tests.support.processes import Process, free_port
 from tests.support.sandbox import API_KEY, start_sandbox
 from webapp import create_app
 from webapp.extensions import db
+from webapp.services.inbox import subscribed_events
 from workers.context import use_app
 
 WEBHOOK_SECRET = "whsec_gateway_integration_tests_0123456789"
@@ -79,7 +80,8 @@ def gateway_server() -> Iterator[str]:
 def gateway_psp(gateway_server, tmp_path_factory) -> Iterator[Process]:
     """The PSP sandbox, sending every event to the in-process gateway's webhook endpoint."""
     process = start_sandbox(tmp_path_factory.mktemp("gateway_psp"), webhook_url=f"{gateway_server}/webhooks/psp",
-                            webhook_secret=WEBHOOK_SECRET, name="gateway_psp")
+                            webhook_secret=WEBHOOK_SECRET, name="gateway_psp",
+                            extra_args=("--webhook-events", ",".join(subscribed_events())))
     yield process
     process.stop()
 

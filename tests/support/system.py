@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tests.support.processes import ROOT, Process, free_port, python, start, wait_http
 from tests.support.sandbox import API_KEY, start_sandbox
+from webapp.services.inbox import subscribed_events
 
 WEBHOOK_SECRET = "whsec_e2e_gateway_0123456789abcdef"
 
@@ -54,7 +55,8 @@ def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Pat
     """The PSP sandbox, then migrate and seed the demo, then gunicorn, `workers` RQ workers and the scheduler."""
     web_port = free_port()
     psp = start_sandbox(log_dir, webhook_url=f"http://127.0.0.1:{web_port}/webhooks/psp",
-                        webhook_secret=WEBHOOK_SECRET, name="psp")
+                        webhook_secret=WEBHOOK_SECRET, name="psp",
+                        extra_args=("--webhook-events", ",".join(subscribed_events())))
     env = system_env(instance, database_url, redis_url, web_port,
                      {"STRIPE_API_BASE": psp.url, "STRIPE_API_KEY": API_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
                       "RELAY_INTERVAL_SECONDS": "1", **(extra_env or {})})

@@ -30,6 +30,14 @@ SESSION_EVENTS = frozenset({"checkout.session.completed", "checkout.session.asyn
                             "checkout.session.async_payment_failed", "checkout.session.expired"})
 
 
+def subscribed_events() -> list[str]:
+    """The PSP event types the gateway acts on: what its webhook endpoint should be enabled for.
+
+    Others would only be stored and ignored; leaving them out keeps webhook traffic to what matters.
+    """
+    return sorted(SESSION_EVENTS | money_events.HANDLED)
+
+
 @dataclass
 class DrainResult:
     processed: int = 0

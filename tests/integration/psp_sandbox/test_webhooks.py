@@ -122,3 +122,22 @@ def test_event_payload_is_the_raw_signed_body(psp, sandbox, receiver):
     timestamp = dict(item.split("=", 1) for item in headers["Stripe-Signature"].split(","))["t"]
     assert abs(int(timestamp) - int(time.time())) < 60, "signatures use real wall time"
     assert json.loads(body)["object"] == "event"
+
+
+def test_webhook_events_option_limits_and_later_widens_the_endpoints(tmp_path):
+    wanted = "checkout.session.completed,charge.refunded"
+    narrow = start_sandbox(tmp_path, webhook_url="http://127.0.0.1:9/hook", webhook_secret="whsec_events",
+                           extra_args=("--webhook-events", wanted))
+    db_path = narrow.extra["db_path"]
+    try:
+        endpoints = stripe_client(narrow.url).v1.webhook_endpoints.list().data
+        assert [sorted(e.enabled_events) for e in endpoints] == [sorted(wanted.split(","))] * 2
+    finally:
+        narrow.stop()
+    wide = start_sandbox(tmp_path, db_path=db_path, webhook_url="http://127.0.0.1:9/hook",
+                         webhook_secret="whsec_events")
+    try:
+        endpoints = stripe_client(wide.url).v1.webhook_endpoints.list().data
+        assert [e.enabled_events for e in endpoints] == [["*"], ["*"]], "restarting reconfigures, never duplicates"
+    finally:
+        wide.stop()
