@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 import redis
 import requests
 import websockets
-
 from harness import BENCH_REDIS_URL, machine, running_system, save
 
 TOKEN = re.compile(r'data-token="([^"]+)"')

@@ -22,7 +22,6 @@ from datetime import datetime
 import psycopg
 import redis
 import requests
-
 from harness import BENCH_REDIS_URL, machine, running_system, save
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from harness import machine, running_system, save, wrk
+
 from tests.support.system import WEBHOOK_SECRET
 
 LUA = """
