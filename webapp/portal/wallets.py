@@ -40,7 +40,7 @@ def _own_seller(seller_id: str) -> SellerAccount:
 
 @bp.get("/wallets")
 @merchant_required
-def wallets():
+def wallets() -> str:
     merchant = current_user.merchant
     sellers = merchant.seller_accounts
     found = balances.wallets(s.id for s in sellers)
@@ -56,7 +56,7 @@ def wallets():
 
 @bp.get("/sellers/<seller_id>/wallet")
 @merchant_required
-def wallet(seller_id: str):
+def wallet(seller_id: str) -> str:
     seller = _own_seller(seller_id)
     before = request.args.get("before", type=int)
     page = balances.wallet_lines(seller.id, before=before, per_page=LINES_PER_PAGE)
