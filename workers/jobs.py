@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from webapp.services import checkout, executor, funds, inbox, outbox, refunds, sweeper
+from webapp.services import checkout, executor, funds, inbox, outbox, refund_jobs, refunds, sweeper
 from workers import enqueue
 from workers.context import app_context
 
@@ -27,7 +27,7 @@ def _drainers() -> dict[str, Callable]:
     return {"inbox": inbox.drain, checkout.REGISTER_TOPIC: executor.register_due,
             checkout.SYNC_TOPIC: executor.sync_due,
             funds.FEE_TOPIC: funds.book_fees_due, funds.AVAILABLE_TOPIC: funds.make_available_due,
-            refunds.CREATE_TOPIC: refunds.create_due, refunds.SYNC_TOPIC: refunds.sync_due}
+            refunds.CREATE_TOPIC: refund_jobs.create_due, refunds.SYNC_TOPIC: refund_jobs.sync_due}
 
 
 def drain(topic: str) -> int:

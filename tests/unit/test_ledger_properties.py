@@ -35,7 +35,7 @@ from webapp.models import (
     Refund,
     SellerAccount,
 )
-from webapp.services import crypto, funds, inbox, refunds, verification
+from webapp.services import crypto, funds, inbox, refund_jobs, refunds, verification
 
 SCHEDULE = FeeSchedule(300, 30)
 
@@ -102,8 +102,8 @@ def _drain() -> None:
     for _ in range(50):
         done = sum(job().processed for job in (inbox.drain, lambda: funds.book_fees_due(psp=PSP[0]),
                                                funds.make_available_due,
-                                               lambda: refunds.create_due(psp=PSP[0]),
-                                               lambda: refunds.sync_due(psp=PSP[0])))
+                                               lambda: refund_jobs.create_due(psp=PSP[0]),
+                                               lambda: refund_jobs.sync_due(psp=PSP[0])))
         if not done:
             return
     raise AssertionError("the money jobs did not settle")

@@ -5,7 +5,7 @@
    locks the ledger accounts it touches and refuses when the wallet side holding the order's money cannot
    cover the seller's share (wallets never go below zero), then records the refund as `requested`, posts the
    reservation and queues `refunds.create`.
-2. `create_due()` — creates the PSP refunds through the SDK (thread pool, no transaction open), each with
+2. `refund_jobs.create_due()` — creates the PSP refunds through the SDK (thread pool, no transaction open), with
    the idempotency key `refund-<our id>` and our ids in its metadata, and applies the answer.
 3. `apply_psp_refund()` — the one path for news about a PSP refund (the create call's answer, `refund.*`
    webhooks, and `refunds.sync`, which lists a PaymentIntent's refunds after `charge.refunded`): moves the
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import select
@@ -36,20 +34,16 @@ from webapp.models import (
     PaymentActivity,
     PaymentEvent,
     PaymentOrder,
-    PspCharge,
-    PspSession,
     Refund,
 )
-from webapp.psp import NewRefund, Psp, PspError, PspRefund, get_psp
+from webapp.psp import PspRefund
 from webapp.services import funds, idempotency, ledger, outbox, wakeups
 from webapp.services.ledger import Links
-from webapp.services.outbox import Claimed
 
 log = logging.getLogger(__name__)
 
 CREATE_TOPIC = "refunds.create"
 SYNC_TOPIC = "refunds.sync"
-PSP_CONCURRENCY = 8
 
 
 class WalletInsufficient(ValidationError):
@@ -58,12 +52,6 @@ class WalletInsufficient(ValidationError):
 
 class NotRefundable(ValidationError):
     code = "payment_order_not_refundable"
-
-
-@dataclass
-class BatchResult:
-    processed: int = 0
-    dead: list[str] = field(default_factory=list)
 
 
 def _note(refund: Refund, detail: str, psp_event_id: str | None = None) -> None:
@@ -161,7 +149,7 @@ def for_payment(payment_event_id: str) -> list[Refund]:
 
 # Applying news from the PSP.
 
-def _move(refund: Refund, reported: RefundStatus, *, source: str, failure_reason: str | None = None,
+def move(refund: Refund, reported: RefundStatus, *, source: str, failure_reason: str | None = None,
           psp_event_id: str | None = None) -> str:
     """Move `refund` (its checkout locked by the caller) and post what the move means for the money."""
     transition = next_status(RefundStatus(refund.status), reported)
@@ -203,7 +191,7 @@ def apply_psp_refund(found: PspRefund, *, source: str, psp_event_id: str | None 
     reported = from_psp(found.status)
     if reported is None:
         return "no_change"
-    return _move(refund, reported, source=source, failure_reason=found.failure_reason, psp_event_id=psp_event_id)
+    return move(refund, reported, source=source, failure_reason=found.failure_reason, psp_event_id=psp_event_id)
 
 
 def note_charge_refunded(payment_intent_id: str | None, psp_event_id: str) -> str:
@@ -213,112 +201,3 @@ def note_charge_refunded(payment_intent_id: str | None, psp_event_id: str) -> st
     outbox.add(SYNC_TOPIC, f"refund-sync:{psp_event_id}", {"payment_intent": payment_intent_id})
     wakeups.wake_after_commit(SYNC_TOPIC)
     return "sync_queued"
-
-
-# Outbox jobs.
-
-@dataclass(frozen=True)
-class _Plan:
-    message: Claimed
-    request: NewRefund | None  # None: nothing to send (the refund is no longer waiting for the PSP)
-    session_id: str | None
-
-
-def _payment_intent(event_id: str) -> tuple[str | None, str | None]:
-    """The paid PaymentIntent of a checkout (from its charge, else its paid session), and that session's id."""
-    charge = db.session.scalar(select(PspCharge.payment_intent_id).where(PspCharge.payment_event_id == event_id))
-    paid = db.session.scalar(select(PspSession).where(PspSession.payment_event_id == event_id,
-                                                      PspSession.payment_status == "paid"))
-    return charge or (paid.payment_intent_id if paid else None), paid.id if paid else None
-
-
-def _plans(messages: list[Claimed]) -> list[_Plan]:
-    plans = []
-    for message in messages:
-        refund = db.session.get(Refund, message.payload["refund"])
-        if refund is None or refund.status != RefundStatus.REQUESTED.value:
-            plans.append(_Plan(message, None, None))
-            continue
-        intent, session_id = _payment_intent(refund.payment_event_id)
-        order = db.session.get(PaymentOrder, refund.payment_order_id)
-        metadata = {"refund_id": refund.id, "payment_event_id": refund.payment_event_id,
-                    "payment_order_id": order.payment_order_id if order else ""}
-        plans.append(_Plan(message, NewRefund(f"refund-{refund.id}", intent or "", refund.amount, refund.reason,
-                                              metadata), session_id))
-    db.session.rollback()
-    return plans
-
-
-def _create(psp: Psp, plan: _Plan) -> PspRefund | PspError | None:
-    if plan.request is None:
-        return None
-    try:
-        request = plan.request
-        if not request.payment_intent_id and plan.session_id:
-            intent = psp.retrieve_checkout_session(plan.session_id).payment_intent_id
-            request = NewRefund(request.idempotency_key, intent or "", request.amount, request.reason, request.metadata)
-        if not request.payment_intent_id:
-            return PspError("the payment has no PaymentIntent to refund")
-        return psp.create_refund(request)
-    except PspError as exc:
-        return exc
-
-
-def create_due(limit: int = 100, psp: Psp | None = None) -> BatchResult:
-    """Create up to `limit` requested refunds at the PSP and apply its answers."""
-    batch = BatchResult()
-    messages = outbox.claim(CREATE_TOPIC, limit)
-    if not messages:
-        return batch
-    plans = _plans(messages)
-    psp = psp or get_psp()
-    with ThreadPoolExecutor(max_workers=min(PSP_CONCURRENCY, len(plans))) as pool:
-        results = list(pool.map(lambda plan: _create(psp, plan), plans))
-    for plan, result in zip(plans, results, strict=True):
-        message = plan.message
-        if isinstance(result, PspError) and result.retryable:
-            if outbox.fail(message.id, message.attempts, f"{type(result).__name__}: {result.message}"):
-                batch.dead.append(f"refund {message.payload['refund']}: {result.message}")
-        else:
-            if isinstance(result, PspError):  # refused by the PSP: the refund failed, the reservation goes back
-                refund = db.session.get(Refund, message.payload["refund"])
-                if refund is not None:
-                    funds.lock_checkouts({refund.payment_event_id})
-                    db.session.refresh(refund)
-                    _move(refund, RefundStatus.FAILED, source="refused by the PSP",
-                          failure_reason=f"{result.code or 'refused'}: {result.message}")
-            elif result is not None:
-                apply_psp_refund(result, source="PSP refund created")
-            outbox.complete(message.id)
-        db.session.commit()
-        batch.processed += 1
-    return batch
-
-
-def sync_due(limit: int = 50, psp: Psp | None = None) -> BatchResult:
-    """List the refunds of PaymentIntents whose charge was refunded and apply each (same path as webhooks)."""
-    batch = BatchResult()
-    messages = outbox.claim(SYNC_TOPIC, limit)
-    if not messages:
-        return batch
-    psp = psp or get_psp()
-
-    def listed(message: Claimed) -> list[PspRefund] | PspError:
-        try:
-            return psp.list_refunds(message.payload["payment_intent"])
-        except PspError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=min(PSP_CONCURRENCY, len(messages))) as pool:
-        results = list(pool.map(listed, messages))
-    for message, result in zip(messages, results, strict=True):
-        if isinstance(result, PspError):
-            if outbox.fail(message.id, message.attempts, result.message, permanent=not result.retryable):
-                batch.dead.append(f"refund sync {message.payload['payment_intent']}: {result.message}")
-        else:
-            for found in sorted(result, key=lambda r: r.metadata.get("payment_event_id", "")):
-                apply_psp_refund(found, source="polled the PSP")
-            outbox.complete(message.id)
-        db.session.commit()
-        batch.processed += 1
-    return batch
