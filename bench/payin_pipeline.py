@@ -4,7 +4,8 @@ webhooks received, inboxed and applied by the RQ workers.
 
     .venv/bin/python bench/payin_pipeline.py [--count 10000] [--clients 16] [--workers 2]
 
-Reports the rate of each phase, and the latency from webhook receipt (the inbox row's `received_at`)
+Reports the rate of each phase (`--rate` paces the payments to measure latency at a sustained load), and
+the latency from webhook receipt (the inbox row's `received_at`)
 to the committed status, seen as the "paid" message the workers publish after their commit.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import re
 import statistics
 import threading
@@ -27,22 +29,19 @@ from harness import BENCH_REDIS_URL, machine, running_system, save
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-class PaidListener(threading.Thread):
-    """Records when each checkout's "paid" message arrives on Redis pub/sub."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.paid_at: dict[str, float] = {}
-        self.ready = threading.Event()
-
-    def run(self) -> None:
-        pubsub = redis.Redis.from_url(BENCH_REDIS_URL).pubsub(ignore_subscribe_messages=True)
-        pubsub.psubscribe("checkout:*")
-        self.ready.set()
-        for message in pubsub.listen():
-            data = json.loads(message["data"])
-            if data.get("state") == "paid":
-                self.paid_at.setdefault(data["checkout"], time.time())
+def listen_for_paid(redis_url: str, ready, results) -> None:
+    """In a process of its own (so the load threads cannot delay it): when each "paid" message arrives."""
+    pubsub = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+    pubsub.psubscribe("checkout:*")
+    ready.set()
+    paid_at: dict[str, float] = {}
+    for message in pubsub.listen():
+        data = json.loads(message["data"])
+        if data.get("type") == "stop":
+            break
+        if data.get("state") == "paid":
+            paid_at.setdefault(data["checkout"], time.time())
+    results.put(paid_at)
 
 
 def _local() -> requests.Session:
@@ -52,11 +51,18 @@ def _local() -> requests.Session:
     return state.session
 
 
-def phase(name: str, items: list, work, clients: int) -> dict:
+def phase(name: str, items: list, work, clients: int, rate: float | None = None) -> dict:
+    """Run `work` over `items` from `clients` threads, at most `rate` items per second when given."""
     started = time.monotonic()
     sessions: dict[int, requests.Session] = {}
+    slot = iter(range(len(items)))
+    lock = threading.Lock()
 
     def run(item):
+        if rate:
+            with lock:
+                due = started + next(slot) / rate
+            time.sleep(max(0.0, due - time.monotonic()))
         session = sessions.setdefault(threading.get_ident(), requests.Session())
         return work(session, item)
 
@@ -83,6 +89,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--web", default="--workers 2 --threads 8")
+    parser.add_argument("--rate", type=float, help="pay at most this many checkouts per second (default: flat out)")
     args = parser.parse_args()
     with running_system(tuple(args.web.split()), workers=args.workers) as system:
         key, sellers = system.demo["DEMO_API_KEY"], system.demo["DEMO_SELLER_ACCOUNTS"].split(",")
@@ -114,9 +121,10 @@ def main() -> None:
         print(f"registered with the PSP: all {args.count} {time.monotonic() - started:.1f}s after the first Pay")
         sessions = dict(conn.execute("SELECT id, psp_session_id FROM payment_events").fetchall())
 
-        listener = PaidListener()
+        ready, results = multiprocessing.Event(), multiprocessing.Queue()
+        listener = multiprocessing.Process(target=listen_for_paid, args=(BENCH_REDIS_URL, ready, results), daemon=True)
         listener.start()
-        listener.ready.wait()
+        ready.wait()
 
         def pay(session: requests.Session, checkout: str) -> None:
             response = session.post(f"{psp}/_sandbox/checkout/sessions/{sessions[checkout]}/pay",
@@ -124,21 +132,23 @@ def main() -> None:
             response.raise_for_status()
 
         pay_started = time.monotonic()
-        paid = phase("pay at the PSP", ids, pay, args.clients)
+        paid = phase("pay at the PSP", ids, pay, args.clients, args.rate)
         paid.pop("results")
         wait_for(conn, "SELECT count(*) FROM payment_events WHERE status = 'SUCCESS'", args.count)
         succeeded_in = time.monotonic() - pay_started
         time.sleep(1)
+        redis.Redis.from_url(BENCH_REDIS_URL).publish("checkout:stop", json.dumps({"type": "stop"}))
+        paid_at = results.get(timeout=60)
+        listener.join(10)
         received = dict(conn.execute(
             "SELECT s.payment_event_id, e.received_at FROM psp_events e JOIN psp_sessions s ON s.id = e.object_id"
             " WHERE e.type = 'checkout.session.completed'").fetchall())
-        latencies = sorted((listener.paid_at[c] - received[c].timestamp()) * 1000
-                           for c in ids if c in listener.paid_at and c in received)
+        latencies = sorted((paid_at[c] - received[c].timestamp()) * 1000 for c in ids if c in paid_at and c in received)
         conn.close()
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 100 else [max(latencies)] * 99
     result = {
         "machine": machine(), "count": args.count, "clients": args.clients, "rq_workers": args.workers,
-        "gunicorn": args.web, "create": created, "press_pay": pressed,
+        "gunicorn": args.web, "pay_rate_limit": args.rate, "create": created, "press_pay": pressed,
         "register_rate_per_second": round(register_rate, 1),
         "pay_phase": paid, "pay_to_all_success_seconds": round(succeeded_in, 1),
         "checkouts_per_second_paid_to_success": round(args.count / succeeded_in, 1),

@@ -115,7 +115,7 @@ def _apply_sessions_together(rows: list[_Claimed]) -> list[dict] | None:
     return [{"row_id": row.id, "outcome": outcome[:100]} for row, outcome in zip(rows, outcomes, strict=True)]
 
 
-def drain(limit: int = 500) -> DrainResult:
+def drain(limit: int = 100) -> DrainResult:
     """Apply up to `limit` unprocessed events in one transaction; returns counts and events given up on."""
     result = DrainResult()
     rows = _claim(limit)
