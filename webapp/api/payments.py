@@ -13,7 +13,7 @@ from webapp.api.auth import api_key_required, rate_limit_key
 from webapp.domain.errors import ValidationError
 from webapp.domain.payment_requests import CreatePayment
 from webapp.extensions import csrf, limiter
-from webapp.services import payments
+from webapp.services import payments, refunds
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 csrf.exempt(bp)
@@ -65,8 +65,9 @@ def list_payments():
     if not 1 <= limit <= 100:
         raise ValidationError("limit must be an integer between 1 and 100.", param="limit")
     page = payments.list_page(g.merchant_id, limit, request.args.get("starting_after") or None)
+    found = refunds.for_payments([event.id for event in page.items])
     return jsonify({"object": "list", "url": "/v1/payments", "has_more": page.has_more,
-                    "data": [presenters.payment(event) for event in page.items]})
+                    "data": [presenters.payment(event, found.get(event.id, [])) for event in page.items]})
 
 
 @bp.get("/openapi.json")

@@ -34,10 +34,14 @@ def refund(record: Refund, checkout_id: str | None = None, payment_order_id: str
     }
 
 
-def payment(event: PaymentEvent) -> dict:
+def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None) -> dict:
+    """A payment; pass `refunds_of_payment` when they were loaded already (a page of payments)."""
     # A payment created by this very request is a transient object (inserted with plain INSERTs): it cannot
     # have refunds yet, so the API's hot path skips the query.
-    found = [] if inspect(event).transient else refunds.for_payment(event.id)
+    if refunds_of_payment is not None:
+        found = refunds_of_payment
+    else:
+        found = [] if inspect(event).transient else refunds.for_payment(event.id)
     order_ids = {order.id: order.payment_order_id for order in event.orders}
     refunded = {order.id: sum(r.amount for r in found if r.payment_order_id == order.id and r.status in ACTIVE)
                 for order in event.orders}

@@ -41,6 +41,8 @@ def publish_now(payment_event_id: str, message: dict) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the real commit is still to come
     messages = session.info.pop(_KEY, None)
     if not messages:
         return
@@ -55,4 +57,6 @@ def _send(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # only a savepoint rolled back; what else the transaction queued still stands
     session.info.pop(_KEY, None)

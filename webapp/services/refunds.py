@@ -143,8 +143,16 @@ def request(merchant: Merchant, checkout_id: str, command: RefundRequest, idempo
 
 
 def for_payment(payment_event_id: str) -> list[Refund]:
-    return list(db.session.scalars(select(Refund).where(Refund.payment_event_id == payment_event_id)
-                                   .order_by(Refund.created_at, Refund.id)))
+    return for_payments([payment_event_id]).get(payment_event_id, [])
+
+
+def for_payments(payment_event_ids: list[str]) -> dict[str, list[Refund]]:
+    """The refunds of several payments in one query (a page of the payments list), oldest first."""
+    found: dict[str, list[Refund]] = {}
+    for refund in db.session.scalars(select(Refund).where(Refund.payment_event_id.in_(payment_event_ids))
+                                     .order_by(Refund.created_at, Refund.id)):
+        found.setdefault(refund.payment_event_id, []).append(refund)
+    return found
 
 
 # Applying news from the PSP.
