@@ -143,7 +143,9 @@ def main() -> None:
         received = dict(conn.execute(
             "SELECT s.payment_event_id, e.received_at FROM psp_events e JOIN psp_sessions s ON s.id = e.object_id"
             " WHERE e.type = 'checkout.session.completed'").fetchall())
-        latencies = sorted((paid_at[c] - received[c].timestamp()) * 1000 for c in ids if c in paid_at and c in received)
+        series = sorted((received[c].timestamp(), (paid_at[c] - received[c].timestamp()) * 1000)
+                        for c in ids if c in paid_at and c in received)
+        latencies = sorted(latency for _, latency in series)
         conn.close()
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 100 else [max(latencies)] * 99
     result = {
@@ -157,6 +159,7 @@ def main() -> None:
         "measured_at": datetime.now().isoformat(timespec="seconds"),
     }
     save("payin_pipeline", result)
+    save("payin_pipeline_series", {"received_at_and_latency_ms": series})
 
 
 if __name__ == "__main__":

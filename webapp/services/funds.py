@@ -245,8 +245,9 @@ def _record_charge(payment_event_id: str, found: ChargeFunds) -> None:
         _make_available(charge)
 
 
-def book_fees_due(limit: int = 100, psp: Psp | None = None) -> BatchResult:
-    """Read the PSP fee of up to `limit` newly paid checkouts and book it."""
+def book_fees_due(limit: int = PSP_CONCURRENCY * 2, psp: Psp | None = None) -> BatchResult:
+    """Read the PSP fee of up to `limit` newly paid checkouts and book it. Batches stay small: a worker
+    checks between batches whether webhooks (a higher priority) are waiting."""
     batch = BatchResult()
     messages = outbox.claim(FEE_TOPIC, limit)
     if not messages:
