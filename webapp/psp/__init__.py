@@ -6,8 +6,13 @@ default, real Stripe with real keys). Tests may pass any object with the same me
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class PspError(Exception):
@@ -119,6 +124,20 @@ class Psp(Protocol):
     def list_refunds(self, payment_intent_id: str) -> list[PspRefund]: ...
 
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict: ...
+
+
+# PSP calls a batch makes at once; a batch is twice that, so a job ends long before its lease runs out.
+CONCURRENCY = 8
+BATCH = CONCURRENCY * 2
+
+
+def call_each(items: Sequence[T], call: Callable[[T], R]) -> list[R]:
+    """`call` for every item, CONCURRENCY at a time (PSP calls wait on the network, not on the CPU), in
+    the items' order. `call` must not touch the database: results are applied afterwards, in transactions."""
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=min(CONCURRENCY, len(items))) as pool:
+        return list(pool.map(call, items))
 
 
 def get_psp() -> Psp:

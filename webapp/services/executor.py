@@ -9,7 +9,6 @@ duplicated job gets the same session back instead of a second one.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -19,15 +18,22 @@ from sqlalchemy.orm import selectinload
 from webapp.domain.payments import Outcome, outcome_of_session
 from webapp.extensions import db
 from webapp.models import PaymentEvent, PaymentOrder, PspSession
-from webapp.psp import CheckoutSession, LineItem, NewCheckoutSession, Psp, PspError, PspRejected, get_psp
+from webapp.psp import (
+    BATCH,
+    CheckoutSession,
+    LineItem,
+    NewCheckoutSession,
+    Psp,
+    PspError,
+    PspRejected,
+    call_each,
+    get_psp,
+)
 from webapp.services import checkout, crypto, live, outbox
 from webapp.services.outbox import Claimed
 
 log = logging.getLogger(__name__)
 
-PSP_CONCURRENCY = 8
-# Two rounds of PSP calls at most per claim, so a batch ends long before its lease (timeouts included).
-BATCH = PSP_CONCURRENCY * 2
 
 
 @dataclass
@@ -141,8 +147,7 @@ def register_due(limit: int = BATCH) -> BatchResult:
         return batch
     plans = _plan(messages)
     psp = get_psp()
-    with ThreadPoolExecutor(max_workers=min(PSP_CONCURRENCY, len(plans))) as pool:
-        results = list(pool.map(lambda p: _call(psp, p), plans))
+    results = call_each(plans, lambda plan: _call(psp, plan))
     for plan, result in zip(plans, results, strict=True):
         _apply_registration(plan, result, batch)
     return batch
@@ -162,8 +167,7 @@ def sync_due(limit: int = BATCH) -> BatchResult:
     if not messages:
         return batch
     psp = get_psp()
-    with ThreadPoolExecutor(max_workers=min(PSP_CONCURRENCY, len(messages))) as pool:
-        results = list(pool.map(lambda m: _retrieve(psp, m.payload["session"]), messages))
+    results = call_each(messages, lambda message: _retrieve(psp, message.payload["session"]))
     for message, result in zip(messages, results, strict=True):
         if isinstance(result, PspError):
             if outbox.fail(message.id, message.attempts, result.message, permanent=not result.retryable):

@@ -25,7 +25,6 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -51,7 +50,7 @@ from webapp.models import (
     PspCharge,
     PspSession,
 )
-from webapp.psp import ChargeFunds, Psp, PspError, get_psp
+from webapp.psp import BATCH, ChargeFunds, Psp, PspError, call_each, get_psp
 from webapp.services import bulk, ledger, outbox, wakeups
 from webapp.services.ledger import Links
 from webapp.services.outbox import Claimed
@@ -61,7 +60,6 @@ log = logging.getLogger(__name__)
 FEE_TOPIC = "ledger.psp_fee"
 AVAILABLE_TOPIC = "ledger.available"
 PLATFORM_ACCOUNT = "platform"
-PSP_CONCURRENCY = 8
 AVAILABILITY_CHUNK = 200
 _SCHEDULES = "funds.fee_schedules"
 
@@ -245,7 +243,7 @@ def _record_charge(payment_event_id: str, found: ChargeFunds) -> None:
         _make_available(charge)
 
 
-def book_fees_due(limit: int = PSP_CONCURRENCY * 2, psp: Psp | None = None) -> BatchResult:
+def book_fees_due(limit: int = BATCH, psp: Psp | None = None) -> BatchResult:
     """Read the PSP fee of up to `limit` newly paid checkouts and book it. Batches stay small: a worker
     checks between batches whether webhooks (a higher priority) are waiting."""
     batch = BatchResult()
@@ -254,8 +252,7 @@ def book_fees_due(limit: int = PSP_CONCURRENCY * 2, psp: Psp | None = None) -> B
         return batch
     plans = _fee_plans(messages)
     psp = psp or get_psp()
-    with ThreadPoolExecutor(max_workers=min(PSP_CONCURRENCY, len(plans))) as pool:
-        results = list(pool.map(lambda plan: _fetch_funds(psp, plan), plans))
+    results = call_each(plans, lambda plan: _fetch_funds(psp, plan))
     for plan, result in zip(plans, results, strict=True):
         message = plan.message
         if isinstance(result, PspError):

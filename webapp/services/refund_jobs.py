@@ -6,7 +6,6 @@ transaction through `refunds.apply_psp_refund()`, the path webhooks take too.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -14,12 +13,10 @@ from sqlalchemy import select
 from webapp.domain.refunds import RefundStatus
 from webapp.extensions import db
 from webapp.models import PaymentOrder, PspCharge, PspSession, Refund
-from webapp.psp import NewRefund, Psp, PspError, PspRefund, get_psp
+from webapp.psp import BATCH, NewRefund, Psp, PspError, PspRefund, call_each, get_psp
 from webapp.services import funds, outbox, refunds
 from webapp.services.outbox import Claimed
 from webapp.services.refunds import CREATE_TOPIC, SYNC_TOPIC
-
-PSP_CONCURRENCY = 8
 
 
 @dataclass
@@ -75,7 +72,7 @@ def _create(psp: Psp, plan: _Plan) -> PspRefund | PspError | None:
         return exc
 
 
-def create_due(limit: int = 100, psp: Psp | None = None) -> BatchResult:
+def create_due(limit: int = BATCH, psp: Psp | None = None) -> BatchResult:
     """Create up to `limit` requested refunds at the PSP and apply its answers."""
     batch = BatchResult()
     messages = outbox.claim(CREATE_TOPIC, limit)
@@ -83,8 +80,7 @@ def create_due(limit: int = 100, psp: Psp | None = None) -> BatchResult:
         return batch
     plans = _plans(messages)
     psp = psp or get_psp()
-    with ThreadPoolExecutor(max_workers=min(PSP_CONCURRENCY, len(plans))) as pool:
-        results = list(pool.map(lambda plan: _create(psp, plan), plans))
+    results = call_each(plans, lambda plan: _create(psp, plan))
     for plan, result in zip(plans, results, strict=True):
         message = plan.message
         if isinstance(result, PspError) and result.retryable:
@@ -106,7 +102,7 @@ def create_due(limit: int = 100, psp: Psp | None = None) -> BatchResult:
     return batch
 
 
-def sync_due(limit: int = 50, psp: Psp | None = None) -> BatchResult:
+def sync_due(limit: int = BATCH, psp: Psp | None = None) -> BatchResult:
     """List the refunds of PaymentIntents whose charge was refunded and apply each (same path as webhooks)."""
     batch = BatchResult()
     messages = outbox.claim(SYNC_TOPIC, limit)
@@ -120,8 +116,7 @@ def sync_due(limit: int = 50, psp: Psp | None = None) -> BatchResult:
         except PspError as exc:
             return exc
 
-    with ThreadPoolExecutor(max_workers=min(PSP_CONCURRENCY, len(messages))) as pool:
-        results = list(pool.map(listed, messages))
+    results = call_each(messages, listed)
     for message, result in zip(messages, results, strict=True):
         if isinstance(result, PspError):
             if outbox.fail(message.id, message.attempts, result.message, permanent=not result.retryable):
