@@ -8,8 +8,7 @@ duplicated job gets the same session back instead of a second one.
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
@@ -30,16 +29,7 @@ from webapp.psp import (
     get_psp,
 )
 from webapp.services import checkout, crypto, live, outbox
-from webapp.services.outbox import Claimed
-
-log = logging.getLogger(__name__)
-
-
-
-@dataclass
-class BatchResult:
-    processed: int = 0
-    dead: list[str] = field(default_factory=list)
+from webapp.services.outbox import BatchResult, Claimed
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import event, select, update
@@ -53,7 +53,7 @@ from webapp.models import (
 from webapp.psp import BATCH, ChargeFunds, Psp, PspError, call_each, get_psp
 from webapp.services import bulk, ledger, outbox, wakeups
 from webapp.services.ledger import Links
-from webapp.services.outbox import Claimed
+from webapp.services.outbox import BatchResult, Claimed
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,6 @@ PLATFORM_ACCOUNT = "platform"
 AVAILABILITY_CHUNK = 200
 _SCHEDULES = "funds.fee_schedules"
 
-
-@dataclass
-class BatchResult:
-    processed: int = 0
-    dead: list[str] = field(default_factory=list)
 
 
 def fee_schedule(merchant: Merchant) -> FeeSchedule:

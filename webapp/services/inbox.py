@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
@@ -22,6 +22,7 @@ from webapp.domain.payments import outcome_of_session
 from webapp.extensions import db
 from webapp.models import PspEvent, PspSession
 from webapp.services import checkout, funds, money_events, outbox
+from webapp.services.outbox import BatchResult
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,6 @@ def subscribed_events() -> list[str]:
     """
     return sorted(SESSION_EVENTS | money_events.HANDLED)
 
-
-@dataclass
-class DrainResult:
-    processed: int = 0
-    dead: list[str] = field(default_factory=list)
 
 
 def receive(event: dict) -> bool:
@@ -115,9 +111,9 @@ def _apply_sessions_together(rows: list[_Claimed]) -> list[dict] | None:
     return [{"row_id": row.id, "outcome": outcome[:100]} for row, outcome in zip(rows, outcomes, strict=True)]
 
 
-def drain(limit: int = 100) -> DrainResult:
+def drain(limit: int = 100) -> BatchResult:
     """Apply up to `limit` unprocessed events in one transaction; returns counts and events given up on."""
-    result = DrainResult()
+    result = BatchResult()
     rows = _claim(limit)
     if not rows:
         return result

@@ -9,7 +9,7 @@ the transaction that applies it. A worker killed mid-batch leaves rows whose lea
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
@@ -18,6 +18,14 @@ from sqlalchemy import func, or_, select, update
 from webapp.dbtypes import utcnow
 from webapp.extensions import db
 from webapp.models import OutboxMessage
+
+
+@dataclass
+class BatchResult:
+    """What one drain of a batch did: rows handled, and the ones given up on (for the dead-letter job)."""
+
+    processed: int = 0
+    dead: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ transaction through `refunds.apply_psp_refund()`, the path webhooks take too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -15,14 +15,8 @@ from webapp.extensions import db
 from webapp.models import PaymentOrder, PspCharge, PspSession, Refund
 from webapp.psp import BATCH, NewRefund, Psp, PspError, PspRefund, call_each, get_psp
 from webapp.services import funds, outbox, refunds
-from webapp.services.outbox import Claimed
+from webapp.services.outbox import BatchResult, Claimed
 from webapp.services.refunds import CREATE_TOPIC, SYNC_TOPIC
-
-
-@dataclass
-class BatchResult:
-    processed: int = 0
-    dead: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
