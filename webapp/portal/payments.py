@@ -16,7 +16,7 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from webapp.auth.access import merchant_required
+from webapp.auth.access import merchant_required, own_or_404
 from webapp.domain.errors import DomainError
 from webapp.domain.ledger import LABELS
 from webapp.domain.money import Money
@@ -39,12 +39,6 @@ class RefundForm(FlaskForm):
     idempotency_key = HiddenField()
 
 
-def _own_payment(payment_event_id: str) -> PaymentEvent:
-    event = db.session.get(PaymentEvent, payment_event_id)
-    if event is None or event.merchant_id != current_user.merchant_id:
-        abort(404)  # another merchant's payment looks exactly like a missing one
-    return event
-
 
 @bp.get("/payments")
 @merchant_required
@@ -63,7 +57,7 @@ def payments_list():
 @bp.get("/payments/<payment_event_id>")
 @merchant_required
 def payment(payment_event_id: str):
-    event = _own_payment(payment_event_id)
+    event = own_or_404(PaymentEvent, payment_event_id)
     captured = {f.payment_order_id: f for f in db.session.scalars(
         select(OrderFunds).where(OrderFunds.payment_event_id == event.id))}
     found = refunds.for_payment(event.id)
@@ -86,7 +80,7 @@ def payment(payment_event_id: str):
 @bp.post("/payments/<payment_event_id>/orders/<order_id>/refund")
 @merchant_required
 def refund_order(payment_event_id: str, order_id: str):
-    event = _own_payment(payment_event_id)
+    event = own_or_404(PaymentEvent, payment_event_id)
     order = db.session.get(PaymentOrder, order_id)
     if order is None or order.payment_event_id != event.id:
         abort(404)

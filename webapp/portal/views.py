@@ -5,21 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
-from webapp.auth.access import merchant_required
+from webapp.auth.access import merchant_required, own_or_404
 from webapp.domain.errors import DomainError
-from webapp.extensions import db
 from webapp.models import SellerAccount
 from webapp.portal.forms import ApiKeyForm, ConfirmForm, SellerAccountForm
 from webapp.services import accounts, api_keys, reveal
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
-
-def _own_seller(seller_id: str) -> SellerAccount:
-    seller = db.session.get(SellerAccount, seller_id)
-    if seller is None or seller.merchant_id != current_user.merchant_id:
-        abort(404)  # another merchant's seller looks exactly like a missing one
-    return seller
 
 
 @bp.get("")
@@ -57,13 +50,13 @@ def sellers():
 @bp.get("/sellers/<seller_id>")
 @merchant_required
 def seller(seller_id: str):
-    return render_template("portal/seller.html", seller=_own_seller(seller_id), confirm=ConfirmForm())
+    return render_template("portal/seller.html", seller=own_or_404(SellerAccount, seller_id), confirm=ConfirmForm())
 
 
 @bp.post("/sellers/<seller_id>/status/<status>")
 @merchant_required
 def seller_status(seller_id: str, status: str):
-    seller = _own_seller(seller_id)
+    seller = own_or_404(SellerAccount, seller_id)
     if not ConfirmForm().validate_on_submit() or status not in ("active", "disabled"):
         abort(400)
     accounts.set_seller_status(current_user.merchant, seller.id, status)

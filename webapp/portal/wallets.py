@@ -6,12 +6,11 @@ registered (webapp/routes.py).
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 
-from webapp.auth.access import merchant_required
+from webapp.auth.access import merchant_required, own_or_404
 from webapp.domain.money import Money
-from webapp.extensions import db
 from webapp.models import SellerAccount
 from webapp.portal.views import bp
 from webapp.services import balances
@@ -30,12 +29,6 @@ def signed_money(minor: int, currency: str) -> str:
     """`+3.15 USD` / `-0.88 USD`: a line's effect on the balance it is on."""
     return ("+" if minor > 0 else "") + Money(int(minor), currency).format()
 
-
-def _own_seller(seller_id: str) -> SellerAccount:
-    seller = db.session.get(SellerAccount, seller_id)
-    if seller is None or seller.merchant_id != current_user.merchant_id:
-        abort(404)
-    return seller
 
 
 @bp.get("/wallets")
@@ -57,7 +50,7 @@ def wallets() -> str:
 @bp.get("/sellers/<seller_id>/wallet")
 @merchant_required
 def wallet(seller_id: str) -> str:
-    seller = _own_seller(seller_id)
+    seller = own_or_404(SellerAccount, seller_id)
     before = request.args.get("before", type=int)
     page = balances.wallet_lines(seller.id, before=before, per_page=LINES_PER_PAGE)
     return render_template("portal/wallet.html", seller=seller, page=page, first_page=before is None,
