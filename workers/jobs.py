@@ -28,7 +28,7 @@ class DeadLetter(Exception):
 
 
 def _drainers() -> dict[str, Callable]:
-    return {"inbox": inbox.drain, checkout.REGISTER_TOPIC: executor.register_due,
+    return {inbox.TOPIC: inbox.drain, checkout.REGISTER_TOPIC: executor.register_due,
             checkout.SYNC_TOPIC: executor.sync_due,
             funds.FEE_TOPIC: funds.book_fees_due, funds.AVAILABLE_TOPIC: funds.make_available_due,
             refunds.CREATE_TOPIC: refund_jobs.create_due, refunds.SYNC_TOPIC: refund_jobs.sync_due}
@@ -59,7 +59,7 @@ def relay() -> list[str]:
     with app_context():
         topics = outbox.due_topics()
         if inbox.backlog():
-            topics.append("inbox")
+            topics.append(inbox.TOPIC)
         for topic in topics:
             enqueue.wake(topic)
         return topics
@@ -67,7 +67,5 @@ def relay() -> list[str]:
 
 def sweep() -> dict:
     with app_context():
-        result = sweeper.sweep()
-        if result.syncs_requested:
-            enqueue.wake(checkout.SYNC_TOPIC)
+        result = sweeper.sweep()  # the syncs it requests wake a worker when it commits
         return {"syncs_requested": result.syncs_requested, "keys_pruned": result.keys_pruned}

@@ -16,7 +16,6 @@ from webapp.extensions import db, limiter
 from webapp.live.views import token_for
 from webapp.models import PaymentEvent
 from webapp.services import checkout, crypto
-from workers import enqueue
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 limiter.exempt(bp)
@@ -70,7 +69,6 @@ def pay(payment_event_id: str):
         abort(400, "The page was open too long; reload it and press Pay again.")
     event = checkout.request_payment(payment_event_id)
     assert event is not None
-    enqueue.wake(checkout.REGISTER_TOPIC)
     if event.status == "EXECUTING" and event.psp_session_url:
         return redirect(event.psp_session_url, code=303)  # the open session is reused
     return redirect(url_for("checkout.page", payment_event_id=event.id, paying=1), code=303)
@@ -85,7 +83,6 @@ def returned(payment_event_id: str):
     if event.status in ("EXECUTING", "PENDING") and any(s.id == session_id for s in event.sessions):
         checkout.request_sync(session_id)
         db.session.commit()
-        enqueue.wake(checkout.SYNC_TOPIC)
     return _render(event, returning=True)
 
 

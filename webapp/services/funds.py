@@ -146,7 +146,6 @@ def record_captures(paid: Sequence[tuple[PaymentEvent, int]]) -> int:
 def note_balance_available(psp_time: int, psp_event_id: str) -> str:
     """The PSP announced funds available up to `psp_time` (caller commits): queue making them available."""
     outbox.add(AVAILABLE_TOPIC, f"available:{psp_event_id}", {"through": int(psp_time)})
-    wakeups.wake_after_commit(AVAILABLE_TOPIC)
     return "availability_queued"
 
 

@@ -21,12 +21,13 @@ from webapp.dbtypes import utcnow
 from webapp.domain.payments import outcome_of_session
 from webapp.extensions import db
 from webapp.models import PspEvent, PspSession
-from webapp.services import checkout, funds, money_events, outbox
+from webapp.services import checkout, funds, money_events, outbox, wakeups
 from webapp.services.outbox import BatchResult
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+TOPIC = "inbox"  # what workers are woken for when events wait here
 SESSION_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded",
                             "checkout.session.async_payment_failed", "checkout.session.expired"})
 
@@ -41,7 +42,7 @@ def subscribed_events() -> list[str]:
 
 
 def receive(event: dict) -> bool:
-    """Store a verified PSP event once (by its id). True when it was new."""
+    """Store a verified PSP event once (by its id) and wake a worker for it. True when it was new."""
     data_object = (event.get("data") or {}).get("object") or {}
     values = {"id": event["id"], "type": str(event.get("type", ""))[:100],
               "object_id": data_object.get("id") if isinstance(data_object, dict) else None,
@@ -49,6 +50,8 @@ def receive(event: dict) -> bool:
     statement = insert_or_ignore(PspEvent.__table__, db.engine.dialect.name)
     inserted = db.session.execute(statement.values(**values).on_conflict_do_nothing(index_elements=["id"])
                                   .returning(PspEvent.id)).first()
+    if inserted is not None:
+        wakeups.wake_after_commit(TOPIC)
     db.session.commit()
     return inserted is not None
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select, update
 from webapp.dbtypes import utcnow
 from webapp.extensions import db
 from webapp.models import OutboxMessage
+from webapp.services import wakeups
 
 
 @dataclass
@@ -38,11 +39,14 @@ class Claimed:
 
 
 def add(topic: str, dedupe_key: str, payload: dict | None = None, *, delay_seconds: float = 0) -> None:
-    """Record work in the current transaction; a row with the same dedupe key is recorded only once."""
+    """Record work in the current transaction (a row with the same dedupe key is recorded only once); a
+    worker is woken for it once the transaction commits."""
     exists = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
     if exists is None:
         db.session.add(OutboxMessage(topic=topic, dedupe_key=dedupe_key, payload=json.dumps(payload or {}),
                                      available_at=utcnow() + timedelta(seconds=delay_seconds)))
+        if not delay_seconds:
+            wakeups.wake_after_commit(topic)
 
 
 def _due(topic: str | None = None):

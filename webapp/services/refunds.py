@@ -37,7 +37,7 @@ from webapp.models import (
     Refund,
 )
 from webapp.psp import PspRefund
-from webapp.services import funds, idempotency, ledger, outbox, wakeups
+from webapp.services import funds, idempotency, ledger, outbox
 from webapp.services.ledger import Links
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,6 @@ def _reserve(merchant: Merchant, checkout_id: str, command: RefundRequest, sourc
     _note(refund, f"Refund {refund.id} of {_money(amount, order.currency)} requested for order "
           f"{order.payment_order_id} ({source})")
     outbox.add(CREATE_TOPIC, f"refund:{refund.id}", {"refund": refund.id})
-    wakeups.wake_after_commit(CREATE_TOPIC)
     return refund
 
 
@@ -207,5 +206,4 @@ def note_charge_refunded(payment_intent_id: str | None, psp_event_id: str) -> st
     if not payment_intent_id:
         return "no_payment_intent"
     outbox.add(SYNC_TOPIC, f"refund-sync:{psp_event_id}", {"payment_intent": payment_intent_id})
-    wakeups.wake_after_commit(SYNC_TOPIC)
     return "sync_queued"

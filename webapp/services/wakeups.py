@@ -1,38 +1,24 @@
 """Waking workers for outbox work once the transaction that recorded it has committed.
 
 A wake-up sent before the commit could reach a worker that does not see the row yet; one sent for a
-transaction that then rolls back wakes a worker for nothing. So topics are collected on the session and
-sent after the outermost commit (a released savepoint is not a commit). A lost wake-up costs only time:
-the relay wakes workers for every due outbox row.
+transaction that then rolls back wakes a worker for nothing (see after_commit). A lost wake-up costs only
+time: the relay wakes workers for every due outbox row.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
-from webapp.extensions import db
-
-_KEY = "wake_topics"
+from webapp.services import after_commit
 
 
 def wake_after_commit(topic: str) -> None:
-    db.session.info.setdefault(_KEY, set()).add(topic)
+    after_commit.defer("wake", topic)
 
 
-@event.listens_for(Session, "after_commit")
-def _wake(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    topics = session.info.pop(_KEY, None)
-    if topics:
-        from workers import enqueue
+def _wake(topics: dict) -> None:
+    from workers import enqueue  # workers import the services; the services only reach back at run time
 
-        for topic in sorted(topics):
-            enqueue.wake(topic)
+    for topic in sorted(topics):
+        enqueue.wake(topic)
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_KEY, None)
+after_commit.register("wake", _wake)

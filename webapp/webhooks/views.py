@@ -10,7 +10,6 @@ from werkzeug.exceptions import BadRequest
 from webapp.extensions import csrf, limiter
 from webapp.psp import WebhookRejected, get_psp
 from webapp.services import inbox
-from workers import enqueue
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
@@ -30,6 +29,4 @@ def psp_webhook():
         log.warning("rejected a webhook: %s", exc)
         raise BadRequest(f"Webhook signature verification failed: {exc}")
     new = inbox.receive(event)
-    if new:
-        enqueue.wake("inbox")
     return jsonify(received=True, duplicate=not new)
