@@ -7,6 +7,7 @@ row lock on the checkout, so concurrent and repeated news about the same checkou
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -209,9 +210,7 @@ def apply_sessions(news: list[SessionNews]) -> list[str]:
 
 def request_sync(session_id: str, bucket_seconds: int = 15) -> bool:
     """Ask a worker to poll the PSP for this session (deduplicated per time bucket). Caller commits."""
-    from time import time
-
     if db.session.get(PspSession, session_id) is None:
         return False
-    outbox.add(SYNC_TOPIC, f"sync:{session_id}:{int(time() // bucket_seconds)}", {"session": session_id})
+    outbox.add(SYNC_TOPIC, f"sync:{session_id}:{int(time.time() // bucket_seconds)}", {"session": session_id})
     return True
