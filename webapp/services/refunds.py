@@ -5,7 +5,7 @@
    locks the ledger accounts it touches and refuses when the wallet side holding the order's money cannot
    cover the seller's share (wallets never go below zero), then records the refund as `requested`, posts the
    reservation and queues `refunds.create`.
-2. `refund_jobs.create_due()` — creates the PSP refunds through the SDK (thread pool, no transaction open), with
+2. `refund_jobs.CREATE` — creates the PSP refunds through the SDK (thread pool, no transaction open), with
    the idempotency key `refund-<our id>` and our ids in its metadata, and applies the answer.
 3. `apply_psp_refund()` — the one path for news about a PSP refund (the create call's answer, `refund.*`
    webhooks, and `refunds.sync`, which lists a PaymentIntent's refunds after `charge.refunded`): moves the
