@@ -37,6 +37,15 @@ def merchant_schedule(merchant: Merchant) -> Schedule:
     return Schedule()
 
 
+def set_merchant_defaults(merchant: Merchant, schedule: Schedule, minimum_payout_minor: int) -> None:
+    """The schedule and minimum the merchant's new sellers get unless they name their own (commits)."""
+    if type(minimum_payout_minor) is not int or minimum_payout_minor < 0:
+        raise ValidationError("The minimum payout must not be negative.", param="minimum_payout_amount")
+    merchant.default_payout_schedule = json.dumps(schedule.as_json())
+    merchant.default_minimum_payout_minor = minimum_payout_minor
+    db.session.commit()
+
+
 def _set_schedule(seller: SellerAccount, schedule: Schedule) -> None:
     seller.payout_interval = schedule.interval.value
     seller.payout_weekly_anchor, seller.payout_monthly_anchor = schedule.weekly_anchor, schedule.monthly_anchor
