@@ -80,6 +80,7 @@ def _refund(card: str, wait: bool) -> Callable[[Api], None]:
 def _transfer(api: Api, iban: str = PAYOUT_PAYS_IBAN) -> str:
     account = api.post("/v1/accounts", {
         "type": "custom", "country": "DE", "email": "seller@example.com",
+        "settings[payouts][schedule][interval]": "manual",
         "external_account[object]": "bank_account", "external_account[country]": "DE",
         "external_account[currency]": "eur", "external_account[account_number]": iban,
     })
