@@ -8,6 +8,9 @@ from psp_sandbox.resources import external_accounts, ledger, payouts
 from psp_sandbox.store import Row
 
 DAY = 86_400
+# What `delay_days` holds back: incoming payments (a charge, or a transfer's payment on a connected account).
+# Returned payouts, reversals and debits are paid out (or recovered) by the next run.
+HELD = ("charge", "payment")
 
 
 def pay_out_due(sb: Sandbox, account: Row, due: int) -> list[Row]:
@@ -16,9 +19,16 @@ def pay_out_due(sb: Sandbox, account: Row, due: int) -> list[Row]:
         return []
     settings = account["settings"]["payouts"]
     opened = []
-    for currency, items in _unsettled(sb, account["id"], due, settings["schedule"]["delay_days"]).items():
+    delay_days = settings["schedule"]["delay_days"]
+    for currency, items in _unsettled(sb, account["id"], due, delay_days).items():
         amount = sum(item["net"] for item in items)
-        if amount == 0 or (amount < 0 and not settings["debit_negative_balances"]):
+        if amount < 0:
+            if not settings["debit_negative_balances"] or ledger.available(sb, account["id"], currency) >= 0:
+                continue
+            # Debit exactly the negative balance: every unsettled transaction, held credits included.
+            items = _unsettled(sb, account["id"], due, 0)[currency]
+            amount = sum(item["net"] for item in items)
+        if amount == 0:
             continue
         bank = external_accounts.default_for(sb, account["id"], currency)
         if bank is None or bank["status"] == "errored":
@@ -44,8 +54,8 @@ def _unsettled(sb: Sandbox, account_id: str, due: int, delay_days: int) -> dict[
     )
     by_currency: dict[str, list[Row]] = {}
     for row in rows:
-        if row["net"] > 0 and row["created"] + delay_days * DAY > due:
-            continue  # credits are held `delay_days` days before they are paid out
+        if row["type"] in HELD and row["created"] + delay_days * DAY > due:
+            continue  # incoming payments are held `delay_days` days before they are paid out
         by_currency.setdefault(row["currency"], []).append(row)
     return by_currency
 
