@@ -3,7 +3,7 @@ platform recovers a refund or dispute from a seller. Unlike a transfer reversal 
 account's balance, so it can drive the balance negative (which is how negative balances arise on Stripe).
 
 Booked as Stripe books an account debit: a transfer from the connected account to the platform (`transfer`,
-−amount, on the account) and the payment it creates on the platform (`payment`, +amount).
+-amount, on the account) and the payment it creates on the platform (`payment`, +amount).
 """
 
 from __future__ import annotations

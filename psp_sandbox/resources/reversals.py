@@ -1,7 +1,7 @@
 """Transfer reversals: the platform takes back all or part of a transfer from the connected account.
 
 Each reversal books `transfer_refund` (+amount) on the platform and refunds the transfer's destination payment
-(`py_…`) on the connected account: a `pyr_…` refund with a `payment_refund` (−amount) balance transaction. The
+(`py_…`) on the connected account: a `pyr_…` refund with a `payment_refund` (-amount) balance transaction. The
 connected account's available balance must cover the reversal (Stripe's `balance_insufficient` otherwise),
 except while the transfer's own funds are still pending (a transfer funded by a charge whose funds are not yet
 available): then the reversal comes out of those pending funds, on both sides.

@@ -2,14 +2,15 @@
 
 A schedule run happens at 00:00 UTC (sandbox time) of each payout day: every day (`daily`), on
 `weekly_anchor` (`weekly`), or on `monthly_anchor` (`monthly`; the last day of shorter months). `manual`
-means no automatic payouts. A run at time T pays out, per currency, the sum of the account's available balance
-transactions not yet settled by an automatic payout that were created by T and whose funds are available by T,
-leaving out incoming payments (`charge`, `payment`) younger than `delay_days` days. Those transactions and the payout's own are linked to the
-payout, so `GET /v1/balance_transactions?payout=po_…` itemizes it. A run is skipped (the transactions wait for
-the next one) while payouts are disabled, when the account has no bank account for the currency or it is
-`errored`, or when the sum is zero. A negative sum is left to the next run, unless `debit_negative_balances` is
-true and the available balance is negative: then the run settles every unsettled transaction (held ones too),
-so it debits exactly the negative balance from the bank account, as a payout with a negative amount.
+means no automatic payouts. A run at time T pays out, per currency, the sum of the account's available
+balance transactions not yet settled by an automatic payout that were created by T and whose funds are
+available by T, leaving out incoming payments (`charge`, `payment`) younger than `delay_days` days. Those
+transactions and the payout's own are linked to the payout, so `GET /v1/balance_transactions?payout=po_…`
+itemizes it. A run is skipped (the transactions wait for the next one) while payouts are disabled, when the
+account has no bank account for the currency or it is `errored`, or when the sum is zero. A negative sum is
+left to the next run, unless `debit_negative_balances` is true and the available balance is negative: then
+the run settles every unsettled transaction (held ones too), so it debits exactly the negative balance from
+the bank account, as a payout with a negative amount.
 """
 
 from __future__ import annotations

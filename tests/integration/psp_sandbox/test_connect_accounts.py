@@ -145,7 +145,7 @@ def test_requirements_control_disables_payouts_until_released(psp, sandbox, rece
     status, restricted = control(sandbox.url, f"{account.id}/requirements", {
         "currently_due": ["external_account", "individual.verification.document"],
         "disabled_reason": "requirements.past_due"})
-    assert status == 200
+    assert (status, restricted["payouts_enabled"]) == (200, False)
     fetched = psp.v1.accounts.retrieve(account.id)
     assert_valid(fetched)
     assert fetched.payouts_enabled is False

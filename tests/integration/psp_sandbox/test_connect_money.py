@@ -17,7 +17,7 @@ from tests.integration.psp_sandbox.connect_support import (
     paid_seller,
     wait_event,
 )
-from tests.support.sandbox import advance_clock, set_faults, clear_faults
+from tests.support.sandbox import advance_clock, clear_faults, set_faults
 from tests.support.stripe_schema import assert_valid
 
 
