@@ -94,6 +94,31 @@ def _transfer_created(api: Api) -> None:
     _transfer(api)
 
 
+def _transfer_reversed(api: Api) -> None:
+    _transfer(api)
+    transfer = api.http.get(f"{api.base}/v1/transfers", params={"limit": "1"}, timeout=10).json()["data"][0]
+    api.post(f"/v1/transfers/{transfer['id']}/reversals", {"amount": "500"})
+
+
+def _account_updated(api: Api) -> None:
+    account = _transfer(api)
+    api.post(f"/v1/accounts/{account}", {"metadata[triggered]": "true"})
+
+
+def _external_account_created(api: Api) -> None:
+    account = _transfer(api)
+    api.post(f"/v1/accounts/{account}/external_accounts", {
+        "external_account[object]": "bank_account", "external_account[account_number]": PAYOUT_PAYS_IBAN,
+        "default_for_currency": "true"})
+
+
+def _payout_canceled(api: Api) -> None:
+    account = _transfer(api)
+    api.advance(api.delays["available_delay"])
+    payout = api.post("/v1/payouts", {"amount": "1000", "currency": "eur"}, account=account)
+    api.post(f"/v1/payouts/{payout['id']}/cancel", {}, account=account)
+
+
 def _balance_available(api: Api) -> None:
     api.paid_charge()
     api.advance(api.delays["available_delay"])
@@ -125,6 +150,10 @@ RECIPES: dict[str, Callable[[Api], None]] = {
     "transfer.created": _transfer_created, "balance.available": _balance_available,
     "payout.created": _payout(PAYOUT_PAYS_IBAN), "payout.updated": _payout(PAYOUT_PAYS_IBAN),
     "payout.paid": _payout(PAYOUT_PAYS_IBAN), "payout.failed": _payout(PAYOUT_FAILS_IBAN),
+    "payout.canceled": _payout_canceled,
+    "transfer.reversed": _transfer_reversed, "account.updated": _account_updated,
+    "account.external_account.created": _external_account_created,
+    "account.external_account.updated": _external_account_created,
 }
 
 

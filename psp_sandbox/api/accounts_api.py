@@ -67,6 +67,8 @@ def create_external_account(call: Call, account_id: str) -> dict:
     given = call.params.get("external_account")
     if isinstance(given, str) and given:
         raise no_such("token", given, "external_account")
+    if "bank_account" in call.params:
+        raise invalid("The sandbox takes a bank account as `external_account[...]`.", "bank_account")
     external = p.nested(call.params, "external_account")
     if not external:
         raise invalid("Missing required param: external_account.", "external_account", "parameter_missing")

@@ -18,9 +18,20 @@ from psp_sandbox.store import Row
 CURRENCY_BY_COUNTRY = {"US": "usd", "GB": "gbp", "CH": "chf", "SE": "sek", "DK": "dkk", "NO": "nok", "PL": "pln"}
 _PROFILE = ("mcc", "name", "product_description", "support_email", "support_phone", "support_url", "url")
 _TYPES = ["custom", "express", "standard"]
+_BUSINESS_TYPES = ["company", "government_entity", "individual", "non_profit"]
+UNSUPPORTED = ("account_token", "bank_account", "company", "documents", "individual")
+
+
+def _refuse_unsupported(params: dict) -> None:
+    """Parameters Stripe takes but the sandbox does not model are refused, never silently dropped."""
+    for name in UNSUPPORTED:
+        if name in params:
+            raise invalid(f"The sandbox does not support `{name}`: accounts are verified at once, and bank "
+                          "accounts are given as `external_account[...]`.", name)
 
 
 def create(sb: Sandbox, params: dict) -> Row:
+    _refuse_unsupported(params)
     country = (p.string(params, "country") or sb.settings.platform_country).upper()
     account_id = new_id("acct", 16)
     currency = (p.string(params, "default_currency") or CURRENCY_BY_COUNTRY.get(country, "eur")).lower()
@@ -30,8 +41,7 @@ def create(sb: Sandbox, params: dict) -> Row:
     account = {
         "id": account_id, "object": "account",
         "business_profile": {name: None for name in _PROFILE} | {"support_address": None},
-        "business_type": p.choice(params, "business_type", ["company", "government_entity", "individual",
-                                                             "non_profit"]),
+        "business_type": p.choice(params, "business_type", _BUSINESS_TYPES),
         "capabilities": capabilities or {"transfers": "active"}, "charges_enabled": True,
         "controller": {"is_controller": True, "type": "application"}, "country": country, "created": now,
         "default_currency": currency, "details_submitted": True, "email": p.string(params, "email"),
@@ -56,10 +66,15 @@ def create(sb: Sandbox, params: dict) -> Row:
 
 
 def update(sb: Sandbox, account_id: str, params: dict) -> Row:
+    _refuse_unsupported(params)
     row = get(sb, account_id)
     before = copy.deepcopy(dict(row))
     if "email" in params:
         row["email"] = p.string(params, "email")
+    if "business_type" in params:
+        row["business_type"] = p.choice(params, "business_type", _BUSINESS_TYPES)
+    if "default_currency" in params:
+        row["default_currency"] = p.currency(params, "default_currency")
     if "metadata" in params:
         row["metadata"] = metadata.merged(row["metadata"], params)
     _apply_profile(row, p.nested(params, "business_profile"))
@@ -158,6 +173,12 @@ def _apply_profile(account: dict, profile: dict) -> None:
 
 
 def _apply_settings(account: dict, settings: dict) -> None:
+    for section in settings:
+        if section == "payouts":
+            continue
+        if section not in _SETTINGS_SECTIONS:
+            raise invalid(f"The sandbox does not support `settings[{section}]`.", f"settings[{section}]")
+        _merge(account["settings"][section], p.nested(settings, section), f"settings[{section}]")
     payouts = p.nested(settings, "payouts")
     if not payouts:
         return
@@ -169,6 +190,23 @@ def _apply_settings(account: dict, settings: dict) -> None:
     schedule = p.nested(payouts, "schedule")
     if schedule:
         current["schedule"] = schedules.parse(schedule, current["schedule"])
+
+
+_SETTINGS_SECTIONS = ("branding", "card_payments", "dashboard", "payments")
+
+
+def _merge(current: dict, given: dict, prefix: str) -> None:
+    """Set the given fields of a settings section, typed like the current values (strings, booleans, hashes)."""
+    for key in given:
+        name = f"{prefix}[{key}]"
+        if key not in current:
+            raise invalid(f"Received unknown parameter: {name}", name, "parameter_unknown")
+        if isinstance(current[key], dict):
+            _merge(current[key], p.nested(given, key), name)
+        elif isinstance(current[key], bool):
+            current[key] = p.boolean(given, key)
+        else:
+            current[key] = p.string(given, key)
 
 
 def _apply_capabilities(sb: Sandbox, row: Row, requested: dict) -> None:

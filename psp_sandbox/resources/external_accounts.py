@@ -120,6 +120,10 @@ def make_default(sb: Sandbox, bank: Row) -> None:
 
 
 def update(sb: Sandbox, bank: Row, params: dict) -> Row:
+    for name in ("account_type", "address_city", "address_country", "address_line1", "address_line2",
+                 "address_state", "address_zip", "documents", "exp_month", "exp_year", "name"):
+        if name in params:
+            raise invalid(f"The sandbox's bank accounts (IBANs) do not take `{name}`.", name)
     previous: dict = {}
     for name in ("account_holder_name", "account_holder_type"):
         if name in params:

@@ -98,7 +98,7 @@ def test_add_make_default_and_delete_bank_accounts(psp, receiver):
         "metadata": {"label": "new"}})
     assert_valid(second, "bank_account")
     assert (second.default_for_currency, second.last4, second.metadata.to_dict()) == (False, "2606", {"label": "new"})
-    listed = psp.v1.accounts.external_accounts.list(account.id, params={"object": "bank_account"})
+    listed = psp.v1.accounts.external_accounts.list(account.id)
     assert {bank.id for bank in listed.data} == {first.id, second.id}
     with pytest.raises(stripe.InvalidRequestError) as refused:
         psp.v1.accounts.external_accounts.delete(account.id, first.id)
@@ -191,3 +191,20 @@ def test_delete_needs_a_zero_balance(psp, sandbox):
     assert gone.status_code == 403
     empty = seller(psp)
     assert psp.v1.accounts.delete(empty.id).deleted is True
+
+
+def test_other_settings_and_unsupported_parameters(psp):
+    account = seller(psp)
+    updated = psp.v1.accounts.update(account.id, params={
+        "business_type": "company", "default_currency": "eur",
+        "settings": {"payments": {"statement_descriptor": "SELLER GMBH"},
+                     "card_payments": {"decline_on": {"cvc_failure": True}}}})
+    assert_valid(updated)
+    assert updated.settings.payments.statement_descriptor == "SELLER GMBH"
+    assert updated.settings.card_payments.decline_on.cvc_failure is True
+    assert updated.business_type == "company"
+    for params, param in (({"individual": {"first_name": "Ada"}}, "individual"),
+                          ({"settings": {"treasury": {"tos_acceptance": {"ip": "1.2.3.4"}}}}, "settings[treasury]")):
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            psp.v1.accounts.update(account.id, params=params)
+        assert refused.value.param == param

@@ -3,6 +3,8 @@ late one), errored bank accounts, negative balances and account debits."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 import requests
 import stripe
@@ -17,6 +19,7 @@ from tests.integration.psp_sandbox.connect_support import (
     paid_seller,
     wait_event,
 )
+from tests.support.processes import ROOT, python
 from tests.support.sandbox import advance_clock, clear_faults, set_faults
 from tests.support.stripe_schema import assert_valid
 
@@ -192,3 +195,11 @@ def test_fault_injection_covers_the_connect_endpoints(psp, sandbox):
     response = requests.get(f"{sandbox.url}/v1/accounts/{account.id}/external_accounts",
                             headers={"Authorization": "Bearer sk_test_x"}, timeout=10)
     assert response.status_code == 200 and response.json()["object"] == "list"
+
+
+@pytest.mark.parametrize("event_type", ["transfer.reversed", "payout.canceled", "account.external_account.created"])
+def test_trigger_connect_events(sandbox, receiver, event_type):
+    done = subprocess.run(python("-m", "psp_sandbox", "trigger", event_type, "--api", sandbox.url),
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    receiver.wait_for(lambda events: any(e["type"] == event_type for e in events))
