@@ -25,7 +25,8 @@ class ScheduleForm(FlaskForm):
     """A payout schedule and minimum; the anchor fields only count for their own interval."""
 
     interval = SelectField("Payout schedule", choices=INTERVALS, default=Interval.DAILY.value)
-    weekly_anchor = SelectField("Day of the week", choices=[SelectChoice(d, d.capitalize()) for d in WEEKDAYS], default="monday")
+    weekly_anchor = SelectField("Day of the week", choices=[SelectChoice(d, d.capitalize()) for d in WEEKDAYS],
+                                default="monday")
     monthly_anchor = IntegerField("Day of the month", validators=[Optional(), NumberRange(1, 31)], default=1)
     delay_days = IntegerField("Delay after funds are available (days)",
                               validators=[Optional(), NumberRange(0, MAX_DELAY_DAYS)], default=0)
