@@ -28,7 +28,7 @@ class ScheduleForm(FlaskForm):
     weekly_anchor = SelectField("Day of the week", choices=[SelectChoice(d, d.capitalize()) for d in WEEKDAYS],
                                 default="monday")
     monthly_anchor = IntegerField("Day of the month", validators=[Optional(), NumberRange(1, 31)], default=1)
-    delay_days = IntegerField("Delay after funds are available (days)",
+    delay_days = IntegerField("Delay (days)",
                               validators=[Optional(), NumberRange(0, MAX_DELAY_DAYS)], default=0)
     minimum_payout_amount = StringField("Minimum payout amount", validators=[Optional(), Length(max=20)])
 
