@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,6 @@ import pytest
 import redis
 import requests
 from playwright.sync_api import Page, expect
-from rq import Worker
 
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.e2e.test_ledger import sign_in, until
@@ -39,12 +37,6 @@ def payout_system(postgres_server, redis_url, tmp_path_factory, logs_dir) -> Ite
     own_redis = re.sub(r"/\d+$", "/11", redis_url)  # its own queues: the shared system's workers stay out
     redis.Redis.from_url(own_redis).flushdb()
     running = start_system(tmp_path_factory.mktemp("payout-instance"), url, own_redis, logs_dir / "payouts")
-    # On a busy machine the RQ worker can take seconds to start; the first checkout needs it.
-    connection = redis.Redis.from_url(own_redis)
-    deadline = time.monotonic() + 60
-    while Worker.count(connection=connection) == 0:
-        assert time.monotonic() < deadline, "the RQ worker did not start"
-        time.sleep(0.2)
     yield running
     running.stop()
     drop_postgres_database(postgres_server, name)

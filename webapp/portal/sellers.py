@@ -48,7 +48,8 @@ def sellers():
                                   available=available.get(s.id, 0), minimum=s.minimum_payout_minor)
               for s in merchant.seller_accounts}
     return render_template("portal/sellers.html", merchant=merchant, sellers=merchant.seller_accounts,
-                           form=form, paused=paused, schedule_of=seller_service.schedule_of), status
+                           form=form, paused=paused, paused_words=PAUSED_WORDS,
+                           schedule_of=seller_service.schedule_of), status
 
 
 def _seller_page(seller: SellerAccount, edit: SellerEditForm | None = None, bank: BankAccountForm | None = None,
