@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from webapp.dbtypes import new_id, utcnow
 from webapp.domain import ledger as rules
@@ -101,7 +102,7 @@ def run(day: date, *, seller_id: str | None = None, source: str = "schedule") ->
     due = due_sellers(day, seller_id)
     result.due = len(due)
     for seller, period in due:
-        outcome = reserve(seller, period=period, cutoff=_end_of(day), source=source)
+        outcome = _reserve_once(seller, period=period, cutoff=_end_of(day), source=source)
         if isinstance(outcome, Payout):
             result.created.append(outcome.id)
         else:
@@ -124,6 +125,16 @@ def pay_now(merchant_id: str, seller_id: str, *, source: str) -> Payout:
         raise PayoutRefused(_refusal_message(outcome), param="seller_account", code=outcome)
     db.session.commit()
     return outcome
+
+
+def _reserve_once(seller_id: str, **kwargs) -> Payout | str:
+    """`reserve()`, where a concurrent run that paid the same period first is a skip, not an error: the payout's
+    unique (seller, currency, period) is the guarantee, the seller lock only makes it rare."""
+    try:
+        with db.session.begin_nested():
+            return reserve(seller_id, **kwargs)
+    except IntegrityError:
+        return "already_paid_for_period"
 
 
 def _refusal_message(reason: str) -> str:
