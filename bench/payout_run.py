@@ -143,7 +143,11 @@ def main() -> None:
     results = {"machine": machine(), "workers": args.workers, "runs": []}
     for count in args.sellers:
         with running_system(("--workers", "1", "--threads", "16"), workers=args.workers) as system:
-            entry = {"sellers": count, "onboarding": onboard(system, count), "funding": fund(system, count)}
+            print(f"{count} sellers: onboarding…", file=sys.stderr, flush=True)
+            entry = {"sellers": count, "onboarding": onboard(system, count)}
+            print(f"{count} sellers: funding through pay-in…", file=sys.stderr, flush=True)
+            entry["funding"] = fund(system, count)
+            print(f"{count} sellers: payout run…", file=sys.stderr, flush=True)
             entry["payout_run"] = run_payouts(system, count)
             entry["ledger_verify"] = verify(system)
             results["runs"].append(entry)

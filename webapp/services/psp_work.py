@@ -79,17 +79,22 @@ class PspWork(Generic[P, R]):
         db.session.rollback()  # no transaction stays open while the PSP answers
         client = psp or get_psp()
         answers = call_each(plans, lambda plan: self._attempt(client, plan), concurrency=self.batching.concurrency)
+        done: list[int] = []  # completed in the transaction that applied them
         for message, plan, answer in zip(messages, plans, answers, strict=True):
             try:
                 with db.session.begin_nested():
-                    self._settle(message, plan, answer, result)
+                    if self._settle(message, plan, answer, result):
+                        done.append(message.id)
             except Exception as exc:  # one answer that cannot be applied must not hold back the others
                 log.exception("applying %s failed", self.describe(message))
                 if outbox.fail(message.id, message.attempts, f"{type(exc).__name__}: {exc}"):
                     result.dead.append(f"{self.describe(message)}: {type(exc).__name__}: {exc}")
             if not self.batching.together:
+                outbox.complete(*done)
                 db.session.commit()
+                done.clear()
             result.processed += 1
+        outbox.complete(*done)
         db.session.commit()
         return result
 
@@ -101,10 +106,11 @@ class PspWork(Generic[P, R]):
         except PspError as exc:
             return exc
 
-    def _settle(self, message: Claimed, plan: P | None, answer: R | PspError | None, result: BatchResult) -> None:
+    def _settle(self, message: Claimed, plan: P | None, answer: R | PspError | None, result: BatchResult) -> bool:
+        """Apply one answer; True when the message is done (the caller completes it in this transaction)."""
         if plan is None:
-            outbox.complete(message.id)
-        elif isinstance(answer, PspError) and (answer.retryable or self.refused is None):
+            return True
+        if isinstance(answer, PspError) and (answer.retryable or self.refused is None):
             dead = outbox.fail(message.id, message.attempts, f"{type(answer).__name__}: {answer.message}",
                                permanent=not answer.retryable)
             if dead:
@@ -113,10 +119,10 @@ class PspWork(Generic[P, R]):
                     self.gave_up(message, plan, answer)
             elif self.retrying is not None:
                 self.retrying(message, plan, answer)
+            return False
+        if isinstance(answer, PspError):
+            assert self.refused is not None
+            self.refused(message, plan, answer)
         else:
-            if isinstance(answer, PspError):
-                assert self.refused is not None
-                self.refused(message, plan, answer)
-            else:
-                self.apply(message, plan, answer)  # type: ignore[arg-type]
-            outbox.complete(message.id)
+            self.apply(message, plan, answer)  # type: ignore[arg-type]
+        return True
