@@ -80,7 +80,8 @@ def _node(spec: dict, schema: dict) -> dict:
     if keys:
         node["keys"] = {name: _node(spec, {"anyOf": subs}) for name, subs in sorted(keys.items())}
     if free:
-        node["free"] = _node(spec, {"anyOf": free})
+        # Free keys (metadata) can each be unset by posting an empty value to them.
+        node["free"] = {**_node(spec, {"anyOf": free}), "empty": True}
     if items:
         node["items"] = _node(spec, {"anyOf": items})
     return node

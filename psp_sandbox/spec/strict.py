@@ -80,7 +80,9 @@ def _walk(value: Any, node: dict, path: str, pattern: str, done: tuple[str, ...]
     _kind_of(value, node, path)
     partly = isinstance(value, dict | list) and any(entry.startswith(pattern + "[") for entry in done)
     if not _covered(pattern, done) and not partly:
-        raise unsupported(path)
+        if not isinstance(value, dict | list) or not value:
+            raise unsupported(path)
+        done = ()  # name the first unsupported leaf, e.g. `transfer_data[destination]`, not just its hash
     if isinstance(value, dict):
         _walk_object(value, node, path, pattern, done)
     elif isinstance(value, list):
