@@ -83,13 +83,8 @@ def _parameters(sb: Sandbox, kind: ReportType, given: p.Form) -> dict:
         raise missing(p.full_name(given, "interval_start"))
     if end is None:
         raise missing(p.full_name(given, "interval_end"))
-    first, last = data_available(sb)
     if start >= end:
         raise invalid("`interval_start` must be before `interval_end`.", p.full_name(given, "interval_start"))
-    if start < first or end > last:
-        name = "interval_start" if start < first else "interval_end"
-        raise invalid(f"`{name}` must be between data_available_start ({first}) and data_available_end ({last}) of "
-                      f"report type {kind.id}.", p.full_name(given, name))
     out.update(interval_start=start, interval_end=end)
     timezone = p.string(given, "timezone")
     if timezone is not None:
@@ -117,6 +112,11 @@ def _parameters(sb: Sandbox, kind: ReportType, given: p.Form) -> dict:
                           f"{', '.join(kind.columns)}.", f"{p.full_name(given, 'columns')}[{index}]")
     if columns:
         out["columns"] = columns
+    first, last = data_available(sb)
+    if start < first or end > last:
+        name = "interval_start" if start < first else "interval_end"
+        raise invalid(f"`{name}` must be between data_available_start ({first}) and data_available_end ({last}) of "
+                      f"report type {kind.id}.", p.full_name(given, name))
     return out
 
 
