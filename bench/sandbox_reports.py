@@ -93,16 +93,17 @@ def run_report(client: stripe.StripeClient, workdir: Path, columns: list[str] | 
             "csv_mb": round(target.stat().st_size / 1e6, 1)}
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The largest peak RSS (VmHWM) in the process tree: gunicorn's master and the worker that holds the app."""
-    peak = 0.0
+def peak_rss_mb(pid: int) -> dict[int, float]:
+    """Peak RSS (VmHWM) of each process in the tree: gunicorn's master and the worker that runs the app and
+    its report thread."""
+    peaks: dict[int, float] = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            peak = int(line.split()[1]) / 1024
+            peaks[pid] = round(int(line.split()[1]) / 1024, 1)
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():
-            peak = max(peak, peak_rss_mb(int(child)))
-    return peak
+            peaks.update(peak_rss_mb(int(child)))
+    return peaks
 
 
 def main() -> None:
@@ -117,9 +118,9 @@ def main() -> None:
         process, url = start_sandbox(db)
         try:
             client = stripe.StripeClient(KEY, base_addresses={"api": url, "files": url})
-            rss_idle = peak_rss_mb(process.pid)
+            started = peak_rss_mb(process.pid)
             results = {"machine": machine(), "transactions": args.transactions, "seed_s": round(seeded, 1),
-                       "rss_after_start_mb": round(rss_idle, 1)}
+                       "peak_rss_after_start_mb": {"master": started.pop(process.pid), "worker": max(started.values())}}
             results["default_columns"] = run_report(client, workdir, None)
             print(results["default_columns"], flush=True)
             results["joined_columns"] = run_report(client, workdir, [
@@ -127,7 +128,8 @@ def main() -> None:
                 "source_id", "charge_id", "payment_intent_id", "customer_email", "card_brand",
                 "payment_metadata[order]"])
             print(results["joined_columns"], flush=True)
-            results["peak_rss_mb"] = round(peak_rss_mb(process.pid), 1)
+            peaks = peak_rss_mb(process.pid)
+            results["peak_rss_after_runs_mb"] = {"master": peaks.pop(process.pid), "worker": max(peaks.values())}
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -14,6 +14,17 @@ from __future__ import annotations
 PAGE = ("limit", "starting_after", "ending_before")
 CREATED = ("created",)
 
+# What an account create or update takes (accounts.py): settings sections are merged field by field there.
+_ACCOUNT = (
+    "email", "default_currency", "business_type", "metadata", "capabilities", "external_account",
+    *(f"business_profile[{name}]" for name in ("mcc", "name", "product_description", "support_email",
+                                                "support_phone", "support_url", "url")),
+    *(f"tos_acceptance[{name}]" for name in ("date", "ip", "service_agreement", "user_agent")),
+    *(f"settings[{name}]" for name in ("branding", "card_payments", "payments")),
+    "settings[payouts][debit_negative_balances]", "settings[payouts][statement_descriptor]",
+    "settings[payouts][schedule]",
+)
+
 IMPLEMENTED: dict[str, tuple[str, ...]] = {
     # Checkout Sessions
     "POST /v1/checkout/sessions": (
@@ -45,27 +56,13 @@ IMPLEMENTED: dict[str, tuple[str, ...]] = {
     "GET /v1/webhook_endpoints": PAGE,
     "GET /v1/webhook_endpoints/{webhook_endpoint}": (),
     # Connect: accounts, external accounts, transfers and reversals, payouts
-    "POST /v1/accounts": (
-        "type", "country", "email", "business_type", "business_profile[name]", "capabilities", "metadata",
-        "external_account[object]", "external_account[account_number]", "external_account[country]",
-        "external_account[currency]", "external_account[account_holder_name]",
-        "external_account[account_holder_type]",
-    ),
+    "POST /v1/accounts": (*_ACCOUNT, "type", "country"),
     "GET /v1/accounts": (*PAGE, *CREATED),
     "GET /v1/accounts/{account}": (),
-    "POST /v1/accounts/{account}": (
-        "business_profile[name]", "business_profile[url]", "business_profile[support_email]",
-        "business_profile[product_description]", "email", "metadata", "settings[payouts][schedule][interval]",
-        "settings[payouts][schedule][delay_days]", "settings[payouts][schedule][weekly_anchor]",
-        "settings[payouts][schedule][monthly_anchor]", "settings[payouts][debit_negative_balances]",
-    ),
+    "POST /v1/accounts/{account}": _ACCOUNT,
     "DELETE /v1/accounts/{account}": (),
-    "GET /v1/accounts/{account}/external_accounts": PAGE,
-    "POST /v1/accounts/{account}/external_accounts": (
-        "external_account[object]", "external_account[account_number]", "external_account[country]",
-        "external_account[currency]", "external_account[account_holder_name]",
-        "external_account[account_holder_type]", "default_for_currency", "metadata",
-    ),
+    "GET /v1/accounts/{account}/external_accounts": (*PAGE, "object"),
+    "POST /v1/accounts/{account}/external_accounts": ("external_account", "default_for_currency", "metadata"),
     "GET /v1/accounts/{account}/external_accounts/{id}": (),
     "POST /v1/accounts/{account}/external_accounts/{id}": ("default_for_currency", "metadata",
                                                             "account_holder_name", "account_holder_type"),
@@ -75,10 +72,12 @@ IMPLEMENTED: dict[str, tuple[str, ...]] = {
     "GET /v1/transfers": (*PAGE, *CREATED, "destination", "transfer_group"),
     "GET /v1/transfers/{transfer}": (),
     "POST /v1/transfers/{transfer}": ("metadata", "description"),
-    "POST /v1/transfers/{id}/reversals": ("amount", "metadata", "description"),
+    "POST /v1/transfers/{id}/reversals": ("amount", "metadata", "description", "refund_application_fee"),
     "GET /v1/transfers/{id}/reversals": PAGE,
     "GET /v1/transfers/{transfer}/reversals/{id}": (),
-    "POST /v1/payouts": ("amount", "currency", "destination", "description", "metadata", "statement_descriptor"),
+    "POST /v1/transfers/{transfer}/reversals/{id}": ("metadata",),
+    "POST /v1/payouts": ("amount", "currency", "destination", "description", "metadata", "statement_descriptor",
+                         "method"),
     "GET /v1/payouts": (*PAGE, *CREATED, "status", "destination", "arrival_date"),
     "GET /v1/payouts/{payout}": (),
     "POST /v1/payouts/{payout}/cancel": (),
@@ -108,6 +107,8 @@ EXTENSIONS: dict[str, dict[str, dict]] = {
     # sandbox's own filter (tests use it to find their sessions).
     "GET /v1/checkout/sessions": {"status": {"kinds": ["string"]}, "created": _RANGE,
                                   "client_reference_id": {"kinds": ["string"]}},
+    # Later API versions filter external accounts by `object` (bank_account or card).
+    "GET /v1/accounts/{account}/external_accounts": {"object": {"kinds": ["string"]}},
     # Stripe takes a bank account as a token or as a hash; the description only declares the token (a string).
     "POST /v1/accounts": {"external_account": _BANK_ACCOUNT},
     "POST /v1/accounts/{account}/external_accounts": {"external_account": _BANK_ACCOUNT},
