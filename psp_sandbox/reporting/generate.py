@@ -69,15 +69,34 @@ def rows(sb: Sandbox, selection: Selection) -> Iterator[list[str]]:
     zone = None if selection.timezone in ("UTC", "Etc/UTC") else ZoneInfo(selection.timezone)
     accounts = _AccountNames(sb)
     wanted = frozenset(columns)
+    own = _own_columns(zone)
+    getters = [own.get(column) for column in columns]
+    # Columns of the transaction alone are read straight from the row; the others need the joined objects.
+    joined = any(getter is None for getter in getters)
+    faults = bool(selection.withhold or selection.duplicate)
     for record in sb.store.conn().execute(sql, args):
-        values = _values(record, needs_source, zone, accounts, wanted)
-        line = [values.get(column, "") for column in columns]
-        ids = (record[0], record[9] or "")
-        if selection.withhold.intersection(ids):
-            continue
+        values = _values(record, needs_source, zone, accounts, wanted) if joined else {}
+        line = [getter(record) if getter else values.get(column, "") for getter, column in zip(getters, columns,
+                                                                                                 strict=True)]
+        if faults:
+            ids = (record[0], record[9] or "")
+            if selection.withhold.intersection(ids):
+                continue
+            if selection.duplicate.intersection(ids):
+                yield line
         yield line
-        if selection.duplicate.intersection(ids):
-            yield line
+
+
+def _own_columns(zone: ZoneInfo | None) -> dict[str, Any]:
+    """Formatters of the columns that come from the balance transaction's own row (see `_query`)."""
+    return {
+        "balance_transaction_id": lambda r: r[0], "connected_account": lambda r: r[1],
+        "created_utc": lambda r: _time(r[2], None), "created": lambda r: _time(r[2], zone),
+        "available_on_utc": lambda r: _time(r[3], None), "available_on": lambda r: _time(r[3], zone),
+        "currency": lambda r: r[4], "gross": lambda r: major(r[5], r[4]), "fee": lambda r: major(r[6], r[4]),
+        "net": lambda r: major(r[7], r[4]), "reporting_category": lambda r: r[8], "source_id": lambda r: r[9] or "",
+        "description": lambda r: r[10] or "", "automatic_payout_id": lambda r: r[11] or "",
+    }
 
 
 def _query(selection: Selection, needs_source: bool, needs_payout: bool) -> tuple[str, list[Any]]:
