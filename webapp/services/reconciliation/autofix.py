@@ -19,7 +19,7 @@ from webapp.domain.reconciliation import MismatchStatus, Movement, auto_fixable
 from webapp.extensions import db
 from webapp.models import LedgerEntry, PaymentEvent, PspCharge, PspSession, ReconMismatch, Refund
 from webapp.psp import CheckoutSession, Psp, PspError, PspRefund, call_each, get_psp
-from webapp.services import checkout, refunds
+from webapp.services import checkout, funds, refunds
 from webapp.services.reconciliation import audit, findings
 from webapp.services.reconciliation.matching import Finding
 
@@ -122,4 +122,8 @@ def resolve(day: date, found: list[Finding], psp: Psp | None = None) -> int:
         except Exception:
             db.session.rollback()
             log.exception("reconciliation could not apply the PSP's answer about %s", plan.ref)
+    if any(plan.movement is Movement.CHARGE for plan in plans):
+        # A capture applied here asked for its PSP fee, as one applied by the inbox does: book it now, through the
+        # fee job's own drain, so the run's balance check sees the charge whole.
+        funds.BOOK_FEES.drain()
     return resolved

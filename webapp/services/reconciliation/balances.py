@@ -16,7 +16,7 @@ from sqlalchemy import case, func, select
 from webapp.domain.ledger import AccountKind
 from webapp.domain.reconciliation import MismatchClass, Movement, mismatch_key
 from webapp.extensions import db
-from webapp.models import LedgerAccount, Payout
+from webapp.models import LedgerAccount, Payout, ReconMismatch
 from webapp.psp import PspError, call_each
 from webapp.psp.reporting import Balance, ReportingPsp, get_reporting_psp
 from webapp.services.reconciliation.matching import Finding, _money
@@ -42,9 +42,26 @@ def _ours() -> dict[str, dict[str, int]]:
     return held
 
 
-def compare(psp: ReportingPsp | None = None) -> list[Finding]:
-    """A `balance_mismatch` finding per account and currency where the two differ."""
+# Open item-level differences whose money the PSP's balance holds and our books lack: a movement we never booked,
+# an outcome (a bounced refund, a failed payout) we have not heard of. A balance difference they account for is
+# theirs, not reported twice; what they leave unexplained is a balance mismatch.
+EXPLAINING = (MismatchClass.MISSING_IN_LEDGER.value, MismatchClass.STATUS_MISMATCH.value)
+
+
+def _explained(items: list[ReconMismatch]) -> dict[tuple[str, str], int]:
+    explained: dict[tuple[str, str], int] = defaultdict(int)
+    for item in items:
+        if item.amount_psp is None or item.currency is None or item.class_name not in EXPLAINING:
+            continue
+        explained[(item.account or PLATFORM, item.currency)] += item.amount_psp - (item.fee_psp or 0)
+    return explained
+
+
+def compare(open_items: list[ReconMismatch], psp: ReportingPsp | None = None) -> list[Finding]:
+    """A `balance_mismatch` finding per account and currency where the two differ by more than the open item-level
+    differences explain."""
     ours = _ours()
+    explained = _explained(open_items)
     db.session.rollback()
     client = psp or get_reporting_psp()
 
@@ -65,7 +82,7 @@ def compare(psp: ReportingPsp | None = None) -> list[Finding]:
         theirs = {a.currency: a.available + a.pending for a in answer.amounts}
         for currency in sorted(set(theirs) | set(ours[account])):
             psp_total, our_total = theirs.get(currency, 0), ours[account].get(currency, 0)
-            if psp_total == our_total:
+            if psp_total - our_total == explained.get((account, currency), 0):
                 continue
             name = "the platform" if account == PLATFORM else f"connected account {account}"
             found.append(Finding(
@@ -73,7 +90,9 @@ def compare(psp: ReportingPsp | None = None) -> list[Finding]:
                 mismatch_key(MismatchClass.BALANCE_MISMATCH, account, currency), account=account, currency=currency,
                 amount_psp=psp_total, amount_ours=our_total,
                 detail=f"The PSP holds {_money(psp_total, currency)} for {name}; our books say "
-                       f"{_money(our_total, currency)}.",
+                       f"{_money(our_total, currency)}"
+                       + (f" ({_money(explained[(account, currency)], currency)} of it explained by open differences)."
+                          if explained.get((account, currency)) else "."),
                 evidence={"psp": {"account": account, "currency": currency, "balance": psp_total},
                           "ours": {"account": account, "currency": currency, "balance": our_total}}))
     return found

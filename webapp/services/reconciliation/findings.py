@@ -52,8 +52,13 @@ def _timing_counterparts(day: date, findings: list[Finding]) -> dict[tuple[str, 
     return found
 
 
-def store(run: ReconRun, findings: list[Finding], *, checked_balances: bool) -> dict[str, ReconMismatch]:
-    """Upsert the run's findings as its day's mismatches (caller commits); returns them by key."""
+ITEM_CLASSES = frozenset(MismatchClass) - {MismatchClass.BALANCE_MISMATCH}
+
+
+def store(run: ReconRun, findings: list[Finding], *, classes: frozenset[MismatchClass] = ITEM_CLASSES
+          ) -> dict[str, ReconMismatch]:
+    """Upsert the run's findings as its day's mismatches of `classes` (caller commits): open ones of those classes
+    the run did not find again are cleared. Returns them by key."""
     now = utcnow()
     day = run.day
     counterparts = _timing_counterparts(day, findings)
@@ -87,8 +92,9 @@ def store(run: ReconRun, findings: list[Finding], *, checked_balances: bool) -> 
         for row in fresh:
             row["id"] = new_id("mis")
         bulk.insert_rows(ReconMismatch, fresh)
+    scope = {c.value for c in classes}
     gone = [m for key, m in existing.items() if key not in seen and m.status == MismatchStatus.OPEN.value
-            and (checked_balances or m.class_name != MismatchClass.BALANCE_MISMATCH.value)]
+            and m.class_name in scope]
     for mismatch in gone:
         mismatch.status, mismatch.resolved_at, mismatch.updated_at = MismatchStatus.CLEARED.value, now, now
     db.session.flush()

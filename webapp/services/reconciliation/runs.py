@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from webapp.dbtypes import utcnow
-from webapp.domain.reconciliation import DAY_SECONDS, MismatchStatus, RunSource, RunStatus, day_bounds
+from webapp.domain.reconciliation import DAY_SECONDS, MismatchClass, MismatchStatus, RunSource, RunStatus, day_bounds
 from webapp.extensions import db
 from webapp.models import ReconImport, ReconMismatch, ReconRun, ReconRunImport
 from webapp.services.reconciliation import autofix, balances, findings, ours, settlement
@@ -64,9 +64,12 @@ def run_day(day: date, *, files: Sequence[tuple[Path, str]] = (), triggered_by: 
     began = time.monotonic()
     try:
         imports = _import(run, day, files, notify)
-        found = _match(run, day, {i.report for i in imports}, check_balances=source is RunSource.PSP, notify=notify)
+        found = _match(run, day, {i.report for i in imports}, notify=notify)
         notify("resolving", 0, None)
         autofix.resolve(day, found)
+        if source is RunSource.PSP:  # balances are the PSP's now: compared after the fixes
+            notify("balances", 0, None)
+            found += _balances(run)
         result = _finish(run, found, began)
         notify("done", run.rows, run.rows)
         return result
@@ -105,21 +108,28 @@ def _import_files(run: ReconRun, files: Sequence[tuple[Path, str, RunSource]], n
     return imported
 
 
-def _match(run: ReconRun, day: date, reports: set[str], *, check_balances: bool, notify: Progress) -> list[Finding]:
+def _match(run: ReconRun, day: date, reports: set[str], *, notify: Progress) -> list[Finding]:
     start, end = day_bounds(day)
-    balance_findings: list[Finding] = []
-    if check_balances:  # first: it asks the PSP, outside any transaction
-        notify("balances", 0, None)
-        balance_findings = balances.compare()
     notify("matching", 0, None)
     ours.stage(run.id, datetime.fromtimestamp(start - DAY_SECONDS, UTC), datetime.fromtimestamp(end + DAY_SECONDS, UTC))
     matched = match(run.id, day, reports)
-    found = matched.findings + balance_findings
+    found = matched.findings
     run = db.session.get(ReconRun, run.id) or run
-    findings.store(run, found, checked_balances=check_balances)
+    findings.store(run, found)
     findings.escalate(day, int(current_app.config["RECONCILE_TIMING_ESCALATE_DAYS"]))
     ours.clear(run.id)
     run.rows, run.matched, run.skipped = matched.rows, matched.matched, matched.skipped
+    db.session.commit()
+    return found
+
+
+def _balances(run: ReconRun) -> list[Finding]:
+    open_items = list(db.session.scalars(select(ReconMismatch).where(
+        ReconMismatch.day == run.day, ReconMismatch.status == MismatchStatus.OPEN.value,
+        ReconMismatch.class_name.in_(balances.EXPLAINING))))
+    found = balances.compare(open_items)
+    run = db.session.get(ReconRun, run.id) or run
+    findings.store(run, found, classes=frozenset({MismatchClass.BALANCE_MISMATCH}))
     db.session.commit()
     return found
 
