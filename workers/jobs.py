@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 
-from webapp.services import inbox, outbox, sweeper
+from webapp.services import inbox, outbox, payouts, sweeper
 from webapp.services.topics import Queue, registry
 from workers import enqueue
 from workers.context import app_context
@@ -61,3 +62,13 @@ def sweep() -> dict:
     with app_context():
         result = sweeper.sweep()  # the syncs it requests wake a worker when it commits
         return {"syncs_requested": result.syncs_requested, "keys_pruned": result.keys_pruned}
+
+
+def payout_run(day: str | None = None) -> dict:
+    """The daily payout run (RQ cron), for today's UTC date unless `day` (YYYY-MM-DD) is given."""
+    with app_context():
+        when = datetime.strptime(day, "%Y-%m-%d").date() if day else datetime.now(UTC).date()
+        result = payouts.run(when)
+        log.info("payout run %s: %d due, %d created, skipped %s", when, result.due, len(result.created),
+                 result.skipped)
+        return {"day": when.isoformat(), "due": result.due, "created": len(result.created), "skipped": result.skipped}

@@ -180,6 +180,7 @@ def _make_available(charge: PspCharge) -> None:
     sellers: dict[str, int] = defaultdict(int)
     for order in orders:
         sellers[order.seller_account_id] += order.seller_pending
+        order.available_amount = order.seller_pending  # this order's line in the payout that settles it
         order.funds, order.seller_pending, order.available_at = Funds.AVAILABLE.value, 0, now
     charge.funds, charge.available_at = Funds.AVAILABLE.value, now
     ledger.post(rules.funds_available(charge.id, charge.currency, charge.net, sellers),

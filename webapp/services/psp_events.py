@@ -17,12 +17,15 @@ from collections.abc import Callable
 
 from webapp.psp import (
     ChargeRefunded,
+    ConnectedAccount,
     FundsAvailable,
     Notice,
     NoticeKind,
+    PspBankAccount,
+    PspPayout,
     PspRefund,
 )
-from webapp.services import funds, refunds
+from webapp.services import funds, payouts, refunds, sellers
 
 PLATFORM_ONLY = frozenset({NoticeKind.REFUND, NoticeKind.CHARGE_REFUNDED, NoticeKind.FUNDS_AVAILABLE})
 CONNECTED_ONLY = frozenset({NoticeKind.PAYOUT, NoticeKind.ACCOUNT, NoticeKind.BANK_ACCOUNT})
@@ -43,9 +46,25 @@ def _funds_available(notice: Notice) -> str:
     return funds.note_funds_available(notice.subject, notice.id)
 
 
+def _payout(notice: Notice) -> str:
+    assert isinstance(notice.subject, PspPayout)
+    return payouts.apply_psp_payout(notice.subject, source=notice.type)
+
+
+def _account(notice: Notice) -> str:
+    assert isinstance(notice.subject, ConnectedAccount)
+    return sellers.apply_connected_account(notice.subject, source=notice.type)
+
+
+def _bank_account(notice: Notice) -> str:
+    assert isinstance(notice.subject, PspBankAccount)
+    return sellers.apply_bank_account(notice.subject, notice.account, source=notice.type)
+
+
 HANDLERS: dict[NoticeKind, Callable[[Notice], str]] = {
     NoticeKind.REFUND: _refund, NoticeKind.CHARGE_REFUNDED: _charge_refunded,
-    NoticeKind.FUNDS_AVAILABLE: _funds_available
+    NoticeKind.FUNDS_AVAILABLE: _funds_available, NoticeKind.PAYOUT: _payout, NoticeKind.ACCOUNT: _account,
+    NoticeKind.BANK_ACCOUNT: _bank_account,
 }
 
 

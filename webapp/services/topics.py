@@ -46,9 +46,10 @@ class Drain:
 
 @cache
 def registry() -> dict[str, Topic]:
-    from webapp.services import executor, funds, inbox, refund_jobs
+    from webapp.services import executor, funds, inbox, payout_jobs, refund_jobs, seller_jobs
 
-    topics: list[Topic] = [inbox.TOPIC_DRAIN, *executor.TOPICS, *funds.TOPICS, *refund_jobs.TOPICS]
+    topics: list[Topic] = [inbox.TOPIC_DRAIN, *executor.TOPICS, *funds.TOPICS, *refund_jobs.TOPICS,
+                           *seller_jobs.TOPICS, *payout_jobs.TOPICS]
     return {topic.name: topic for topic in topics}
 
 
