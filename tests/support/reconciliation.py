@@ -85,3 +85,12 @@ def refund_paid(refund_id: str) -> bool:
     db.session.rollback()
     return db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.refund_id == refund_id,
                                                           LedgerEntry.kind == "refund_paid")) is not None
+
+
+def any_refund_paid() -> bool:
+    from sqlalchemy import select
+
+    from webapp.models import LedgerEntry
+
+    db.session.rollback()
+    return db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.kind == "refund_paid")) is not None
