@@ -6,6 +6,7 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     import webapp.live.views  # noqa: F401  (registers the WebSocket route on `sock`)
     from webapp.admin import ledger as _admin_ledger  # noqa: F401  (ledger page)
+    from webapp.admin import reconciliation as _admin_reconciliation  # noqa: F401  (reconciliation pages)
     from webapp.admin.views import bp as admin_bp
     from webapp.api import refunds as _refund_routes  # noqa: F401  (adds the refund route to the API blueprint)
     from webapp.api.payments import bp as api_bp

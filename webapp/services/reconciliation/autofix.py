@@ -98,7 +98,16 @@ def _apply(plan: _Plan, answer: list) -> bool:
 
 def resolve(day: date, found: list[Finding], psp: Psp | None = None) -> int:
     """Fix the run's auto-fixable findings; returns how many were resolved."""
-    plans = _plans(day, found)
+    return _fix(_plans(day, found), actor=SOURCE, psp=psp)
+
+
+def refetch(mismatch_id: str, finding: Finding, actor: str, psp: Psp | None = None) -> bool:
+    """The queue's "re-fetch from PSP" for one mismatch; True when the books now hold the movement."""
+    plan = _plan_for(mismatch_id, finding)
+    return plan is not None and _fix([plan], actor=actor, psp=psp) == 1
+
+
+def _fix(plans: list[_Plan], *, actor: str, psp: Psp | None) -> int:
     db.session.rollback()  # no transaction stays open while the PSP answers
     if not plans:
         return 0
@@ -115,8 +124,8 @@ def resolve(day: date, found: list[Finding], psp: Psp | None = None) -> int:
             if fixed and mismatch is not None and mismatch.status == MismatchStatus.OPEN.value:
                 before = audit.snapshot(mismatch)
                 mismatch.status, mismatch.resolved_at, mismatch.updated_at = "auto_resolved", utcnow(), utcnow()
-                audit.record(mismatch, actor=SOURCE, action="auto_resolve", before=before,
-                             note="Fetched from the PSP and applied through the normal event path.")
+                audit.record(mismatch, actor=actor, action="auto_resolve" if actor == SOURCE else "refetch",
+                             before=before, note="Fetched from the PSP and applied through the normal event path.")
                 resolved += 1
             db.session.commit()
         except Exception:
