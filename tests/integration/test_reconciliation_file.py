@@ -30,7 +30,7 @@ def day_of_activity(client, psp):
 
 
 def test_a_clean_day_has_no_mismatch(day_of_activity, psp, tmp_path):
-    day, checkouts, _ = day_of_activity
+    day, _, _ = day_of_activity
     header, lines = recon.rows(recon.report_csv(psp.url, day))
     assert sorted(line["reporting_category"] for line in lines) == ["charge", "charge", "refund"]
     result = recon.reconcile(day, recon.write(tmp_path / "day.csv", header, lines))

@@ -54,7 +54,7 @@ def test_planted_differences_are_all_found_with_their_class(app, tmp_path):
                        gross=line["gross"].lstrip("-"), net=line["net"].lstrip("-"))
         lines.insert(rng.randrange(len(lines)), bounced)
         expected.add(("status_mismatch", line["source_id"]))
-    for index in range(PER_CLASS):  # movements we never heard of
+    for _ in range(PER_CLASS):  # movements we never heard of
         unknown = dict(rng.choice(charges[6 * PER_CLASS:]), balance_transaction_id="txn_" + secrets.token_hex(8),
                        source_id="ch_unknown_" + secrets.token_hex(6), payment_intent_id="",
                        **{"payment_metadata[payment_event_id]": ""})

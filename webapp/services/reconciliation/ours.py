@@ -25,6 +25,7 @@ def _epoch(column: str) -> str:
     return f"CAST(strftime('%s', {column}) AS INTEGER)"
 
 
+RUN = "CAST(:run AS VARCHAR(40))"  # typed: PostgreSQL cannot tell a bare parameter's type in a SELECT list
 _INSERT = ("INSERT INTO recon_ours (run_id, movement, family, source_id, ref, account, currency, amount, fee, outcome,"
            " at) ")
 
@@ -50,7 +51,7 @@ def _scope(id_column: str, key_column: str | None) -> str:
 def _charges() -> str:
     at = _epoch("COALESCE(cap.at, e.updated_at)")
     return _INSERT + f"""
-SELECT CAST(:run AS VARCHAR(40)), 'charge', 'charge', c.id, e.id, NULL, e.currency, COALESCE(cap.amount, 0), COALESCE(fee.amount, 0),
+SELECT {RUN}, 'charge', 'charge', c.id, e.id, NULL, e.currency, COALESCE(cap.amount, 0), COALESCE(fee.amount, 0),
        CASE WHEN cap.amount IS NOT NULL THEN 'booked'
             WHEN e.status IN ('NOT_STARTED', 'EXECUTING', 'PENDING') THEN 'waiting' ELSE 'other' END, {at}
 FROM payment_events e
@@ -64,13 +65,13 @@ def _refunds() -> str:
     at = _epoch("COALESCE(paid.at, r.updated_at)")
     back = _epoch("back.at")
     refunds = _INSERT + f"""
-SELECT CAST(:run AS VARCHAR(40)), 'refund', 'refund', r.psp_refund_id, r.id, NULL, r.currency, -r.amount, 0,
+SELECT {RUN}, 'refund', 'refund', r.psp_refund_id, r.id, NULL, r.currency, -r.amount, 0,
        CASE WHEN paid.at IS NOT NULL THEN 'booked' WHEN r.status IN ('requested', 'pending') THEN 'waiting'
             ELSE 'other' END, {at}
 FROM refunds r LEFT JOIN {_entries('refund_paid', 'refund_id')} paid ON paid.owner = r.id
 WHERE (paid.at >= :lo AND paid.at < :hi) OR {_scope('r.id', 'r.psp_refund_id')}"""
     failures = _INSERT + f"""
-SELECT CAST(:run AS VARCHAR(40)), 'refund_failure', 'refund', r.psp_refund_id, r.id, NULL, r.currency, r.amount, 0, 'booked', {back}
+SELECT {RUN}, 'refund_failure', 'refund', r.psp_refund_id, r.id, NULL, r.currency, r.amount, 0, 'booked', {back}
 FROM refunds r JOIN {_entries('refund_returned', 'refund_id')} back ON back.owner = r.id
 WHERE (back.at >= :lo AND back.at < :hi) OR {_scope('r.id', 'r.psp_refund_id')}"""
     return refunds + ";\n" + failures
@@ -82,23 +83,23 @@ def _payouts() -> str:
     created = _epoch("p.created_at")
     failed = _epoch("COALESCE(p.settled_at, p.updated_at)")
     transfers = _INSERT + f"""
-SELECT CAST(:run AS VARCHAR(40)), 'transfer', 'transfer', p.psp_transfer_id, p.id, NULL, p.currency, -p.amount, 0,
+SELECT {RUN}, 'transfer', 'transfer', p.psp_transfer_id, p.id, NULL, p.currency, -p.amount, 0,
        CASE WHEN tr.at IS NOT NULL THEN 'booked' WHEN p.status = 'pending' THEN 'waiting' ELSE 'other' END, {sent}
 FROM payouts p LEFT JOIN {_entries('payout_transferred', 'payout_id')} tr ON tr.owner = p.id
 WHERE p.psp_transfer_id IS NOT NULL AND ((tr.at >= :lo AND tr.at < :hi) OR {_scope('p.id', 'p.psp_transfer_id')})"""
     reversals = _INSERT + f"""
-SELECT CAST(:run AS VARCHAR(40)), 'transfer_reversal', 'transfer', p.psp_reversal_id, p.id, NULL, p.currency, p.amount, 0,
+SELECT {RUN}, 'transfer_reversal', 'transfer', p.psp_reversal_id, p.id, NULL, p.currency, p.amount, 0,
        CASE WHEN rv.at IS NOT NULL THEN 'booked' ELSE 'waiting' END, {rev}
 FROM payouts p LEFT JOIN {_entries('payout_reversed', 'payout_id')} rv ON rv.owner = p.id
 WHERE p.psp_reversal_id IS NOT NULL AND ((rv.at >= :lo AND rv.at < :hi) OR {_scope('p.id', 'p.psp_reversal_id')})"""
     payouts = _INSERT + f"""
-SELECT CAST(:run AS VARCHAR(40)), 'payout', 'payout', p.psp_payout_id, p.id, p.psp_account_id, p.currency, -p.amount, 0, 'booked',
+SELECT {RUN}, 'payout', 'payout', p.psp_payout_id, p.id, p.psp_account_id, p.currency, -p.amount, 0, 'booked',
        {created}
 FROM payouts p
 WHERE p.psp_payout_id IS NOT NULL AND ((p.created_at >= :lo AND p.created_at < :hi)
       OR {_scope('p.id', 'p.psp_payout_id')})"""
     failures = _INSERT + f"""
-SELECT CAST(:run AS VARCHAR(40)), 'payout_failure', 'payout', p.psp_payout_id, p.id, p.psp_account_id, p.currency, p.amount, 0,
+SELECT {RUN}, 'payout_failure', 'payout', p.psp_payout_id, p.id, p.psp_account_id, p.currency, p.amount, 0,
        'booked', {failed}
 FROM payouts p
 WHERE p.psp_payout_id IS NOT NULL AND p.status IN ('failed', 'canceled')
