@@ -115,13 +115,10 @@ class ReconRunImport(Model):
 
 class ReconOurs(Model):
     """Our side of a run, staged for set-based matching: one row per movement our records and ledger hold
-    (amounts signed as the PSP's report signs them). Emptied when the run ends."""
+    (amounts signed as the PSP's report signs them). Emptied when the run ends. No index: the matching joins are
+    hash joins over the whole run; on PostgreSQL the table is UNLOGGED (scratch rows, rebuilt by any run)."""
 
     __tablename__ = "recon_ours"
-    __table_args__ = (
-        Index("ix_recon_ours_run_key", "run_id", "movement", "source_id"),
-        Index("ix_recon_ours_run_ref", "run_id", "movement", "ref"),
-    )
 
     id: Mapped[int] = _bigint_id()
     run_id: Mapped[str] = mapped_column(String(40))

@@ -70,7 +70,7 @@ class StripeReporting:
         if request.connected_account:
             parameters["connected_account"] = request.connected_account
         created = self._call(lambda: self._client.v1.reporting.report_runs.create(
-            {"report_type": request.report_type, "parameters": parameters}))  # type: ignore[arg-type]
+            {"report_type": request.report_type, "parameters": parameters}))  # type: ignore[typeddict-item]
         return _run(created.to_dict())
 
     def retrieve_report_run(self, run_id: str) -> ReportRun:

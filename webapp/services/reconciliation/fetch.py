@@ -56,7 +56,7 @@ def reports(day: date, notify: Notify, psp: ReportingPsp | None = None) -> Itera
     """The day's two reports as temporary CSV files (removed afterwards), each with a name for the import."""
     client = psp or get_reporting_psp()
     start, end = day_bounds(day)
-    runs = []
+    runs: list[ReportRun] = []
     for report_type, columns in ((PLATFORM_REPORT, PLATFORM_COLUMNS), (CONNECTED_REPORT, CONNECTED_COLUMNS)):
         available = client.retrieve_report_type(report_type)
         if available.data_available_end <= start:

@@ -171,8 +171,8 @@ def match(run_id: str, day: date, report_kinds: set[str]) -> Matched:
         if kind is None:
             continue
         result.findings.append(_psp_finding(kind, psp, ours, row))
-    movements = [m for kinds, m in (("platform", PLATFORM_MOVEMENTS), ("connected", CONNECTED_MOVEMENTS))
-                 if kinds in report_kinds for m in m]
+    movements = [movement for report, kinds in (("platform", PLATFORM_MOVEMENTS), ("connected", CONNECTED_MOVEMENTS))
+                 if report in report_kinds for movement in kinds]
     if movements:
         listed = ", ".join(f"'{m}'" for m in movements)
         for row in db.session.execute(text(_UNREPORTED.format(movements=listed)), params):

@@ -49,16 +49,21 @@ def _scope(id_column: str, key_column: str | None) -> str:
 
 
 def _charges() -> str:
-    at = _epoch("COALESCE(cap.at, e.updated_at)")
+    # One pass over the checkouts' entries gives both the capture (the PSP balance debited) and the PSP fee booked.
+    at = _epoch("COALESCE(b.at, e.updated_at)")
     return _INSERT + f"""
-SELECT {RUN}, 'charge', 'charge', c.id, e.id, NULL, e.currency, COALESCE(cap.amount, 0), COALESCE(fee.amount, 0),
-       CASE WHEN cap.amount IS NOT NULL THEN 'booked'
+SELECT {RUN}, 'charge', 'charge', c.id, e.id, NULL, e.currency, COALESCE(b.captured, 0), COALESCE(b.fee, 0),
+       CASE WHEN b.captured IS NOT NULL THEN 'booked'
             WHEN e.status IN ('NOT_STARTED', 'EXECUTING', 'PENDING') THEN 'waiting' ELSE 'other' END, {at}
 FROM payment_events e
 LEFT JOIN psp_charges c ON c.payment_event_id = e.id
-LEFT JOIN {_entries('capture', 'payment_event_id')} cap ON cap.owner = e.id
-LEFT JOIN {_entries('psp_fee', 'payment_event_id')} fee ON fee.owner = e.id
-WHERE (cap.at >= :lo AND cap.at < :hi) OR {_scope('e.id', 'c.id')}"""
+LEFT JOIN (SELECT je.payment_event_id AS owner,
+                  SUM(CASE WHEN je.kind = 'capture' THEN p.amount END) AS captured,
+                  SUM(CASE WHEN je.kind = 'psp_fee' THEN p.amount END) AS fee,
+                  MIN(CASE WHEN je.kind = 'capture' THEN je.created_at END) AS at
+           FROM journal_entries je JOIN postings p ON p.entry_id = je.id
+           WHERE je.kind IN ('capture', 'psp_fee') AND p.amount > 0 GROUP BY je.payment_event_id) b ON b.owner = e.id
+WHERE (b.at >= :lo AND b.at < :hi) OR {_scope('e.id', 'c.id')}"""
 
 
 def _refunds() -> str:
