@@ -54,27 +54,27 @@ GENERATE = """
 INSERT INTO payment_events (id, merchant_id, checkout_id, request_hash, currency, amount_total, status,
                             buyer_email_enc, attempt, psp_session_id, created_at, updated_at)
   SELECT 'pay_' || n, 'mer_bench', 'chk_' || n, '-', 'USD', 500 + (n * 7919) % 50000, 'SUCCESS', '-', 1,
-         'cs_' || n, now(), now() FROM generate_series(1, :rows) AS n;
+         'cs_' || n, now(), now() FROM generate_series(CAST(1 AS BIGINT), :rows) AS n;
 INSERT INTO psp_charges (id, payment_event_id, payment_intent_id, balance_transaction_id, currency, amount, fee, net,
                          available_on, funds, created_at)
   SELECT 'ch_' || n, 'pay_' || n, 'pi_' || n, 'txn_' || n, 'USD', 500 + (n * 7919) % 50000,
-         30 + (500 + (n * 7919) % 50000) * 29 / 1000, 0, 0, 'pending', now() FROM generate_series(1, :rows) AS n;
+         30 + (500 + (n * 7919) % 50000) * 29 / 1000, 0, 0, 'pending', now() FROM generate_series(CAST(1 AS BIGINT), :rows) AS n;
 INSERT INTO ledger_accounts (id, kind, currency, seller_account_id, sign, balance, created_at) VALUES
   ('platform:psp_pending:USD', 'psp_pending', 'USD', NULL, 1, 0, now()),
   ('platform:psp_fees:USD', 'psp_fees', 'USD', NULL, 1, 0, now()),
   ('seller:sel_bench:pending:USD', 'wallet_pending', 'USD', 'sel_bench', -1, 0, now());
 INSERT INTO journal_entries (id, key, kind, currency, memo, payment_event_id, created_at)
-  SELECT n, 'capture:po_' || n, 'capture', 'USD', '', 'pay_' || n, now() FROM generate_series(1, :rows) AS n;
+  SELECT n, 'capture:po_' || n, 'capture', 'USD', '', 'pay_' || n, now() FROM generate_series(CAST(1 AS BIGINT), :rows) AS n;
 INSERT INTO journal_entries (id, key, kind, currency, memo, payment_event_id, created_at)
-  SELECT :rows + n, 'psp_fee:ch_' || n, 'psp_fee', 'USD', '', 'pay_' || n, now() FROM generate_series(1, :rows) AS n;
+  SELECT :rows + n, 'psp_fee:ch_' || n, 'psp_fee', 'USD', '', 'pay_' || n, now() FROM generate_series(CAST(1 AS BIGINT), :rows) AS n;
 INSERT INTO postings (entry_id, account_id, amount, currency, created_at)
-  SELECT n, 'platform:psp_pending:USD', 500 + (n * 7919) % 50000, 'USD', now() FROM generate_series(1, :rows) AS n
+  SELECT n, 'platform:psp_pending:USD', 500 + (n * 7919) % 50000, 'USD', now() FROM generate_series(CAST(1 AS BIGINT), :rows) AS n
   UNION ALL SELECT n, 'seller:sel_bench:pending:USD', -(500 + (n * 7919) % 50000), 'USD', now()
-  FROM generate_series(1, :rows) AS n
+  FROM generate_series(CAST(1 AS BIGINT), :rows) AS n
   UNION ALL SELECT :rows + n, 'platform:psp_fees:USD', 30 + (500 + (n * 7919) % 50000) * 29 / 1000, 'USD', now()
-  FROM generate_series(1, :rows) AS n
+  FROM generate_series(CAST(1 AS BIGINT), :rows) AS n
   UNION ALL SELECT :rows + n, 'platform:psp_pending:USD', -(30 + (500 + (n * 7919) % 50000) * 29 / 1000), 'USD', now()
-  FROM generate_series(1, :rows) AS n;
+  FROM generate_series(CAST(1 AS BIGINT), :rows) AS n;
 SELECT setval(pg_get_serial_sequence('journal_entries', 'id'), 2 * :rows + 1);
 ANALYZE;
 """
@@ -84,6 +84,7 @@ import sys, time, duckdb
 started = time.perf_counter()
 con = duckdb.connect()
 con.execute("SET threads TO 2")
+con.execute("SET enable_progress_bar = false")
 found = con.execute('''
   SELECT count(*) FILTER (WHERE o.source_id IS NULL OR o.amount <> CAST(r.gross AS DECIMAL(18,2)) * 100
                           OR o.fee <> CAST(r.fee AS DECIMAL(18,2)) * 100), count(*)
@@ -195,6 +196,7 @@ def main() -> None:
         seconds, peak, output = _measure(["-m", "flask", "--app", "wsgi", "reconcile", "run", "--date", day,
                                           "--file", str(report), "--json"], env)
         result = json.loads(output)
+        print(f"ours: {seconds:.1f} s, peak RSS {peak:.0f} MB", file=sys.stderr)
         assert result["rows"] == options.rows and len(result["mismatches"]) == planted, (result["rows"], planted)
 
         export_started = time.perf_counter()
@@ -204,7 +206,7 @@ def main() -> None:
                 out.write(block)
         export = time.perf_counter() - export_started
         floor_seconds, floor_peak, floor_output = _measure(["-c", FLOOR, str(report), str(work / "ours2.csv")])
-        differing, joined, join_only = floor_output.split()
+        differing, joined, join_only = floor_output.strip().splitlines()[-1].split()
         assert int(differing) == planted and int(joined) == options.rows
         figures = {
             "machine": machine(), "rows": options.rows, "differences": planted,
