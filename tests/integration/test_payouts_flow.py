@@ -26,7 +26,7 @@ def _shop(ibans):
 
 
 def test_a_due_seller_is_paid_once_and_the_payout_itemizes_its_orders(app, client, psp):
-    merchant, (first, second), key = _shop(po.GOOD_IBANS[:2])
+    _, (first, second), key = _shop(po.GOOD_IBANS[:2])
     assert first.account_state == "active" and first.bank_account_status == "active" and first.payouts_enabled
     event = books.paid_checkout(client, pay.Api(client, key), [first, second], psp.url, amounts=("30.00", "20.00"))
     po.make_available(psp.url)

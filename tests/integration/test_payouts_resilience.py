@@ -96,6 +96,7 @@ def test_a_lost_paid_webhook_is_found_by_the_sweeper(app, client, psp):
         app.config["PAYOUT_SYNC_AFTER_SECONDS"] = 0
         from workers import jobs
 
+        db.session.rollback()  # the job runs in an app context of its own: hold no (SQLite) transaction
         jobs.sweep()
         pay.wait_until(lambda: (po.drain_payouts(), po.payouts_of(seller.id)[0].status == "paid")[1],
                        what="the sweeper's poll to find the payout paid")
@@ -198,3 +199,33 @@ def test_schedules_across_a_month(app, client, psp):
     assert paid_on["manual"] == []
     assert db.session.scalar(select(func.count()).select_from(Payout).where(Payout.merchant_id == merchant.id)) \
         == 3
+
+
+LATE_FAILURE_IBAN = "DE35370400440532013099"  # the sandbox pays it, then the bank returns it a day later
+
+
+def test_a_payout_the_bank_returns_after_it_was_paid_comes_back_to_the_wallet(app, client, psp):
+    merchant = factories.merchant()
+    (seller,) = po.onboarded_sellers(merchant, [LATE_FAILURE_IBAN])
+    books.paid_checkout(client, pay.Api(client, factories.api_key(merchant)), [seller], psp.url, amounts=("15.00",))
+    po.make_available(psp.url)
+    available = books.wallet(seller.id)[1]
+    po.run_and_submit(seller_id=seller.id)
+    po.settle_payouts(psp.url)
+    pay.wait_until(lambda: (po.drain_payouts(), po.payouts_of(seller.id)[0].status == "paid")[1], what="paid")
+    assert books.wallet(seller.id)[1] == 0 and books.platform("payouts_in_transit") == 0
+
+    po.settle_payouts(psp.url, 2 * 86_400)
+    pay.wait_until(lambda: (po.drain_payouts(), po.payouts_of(seller.id)[0].status == "failed")[1],
+                   what="the late return")
+    pay.wait_until(lambda: (po.drain_payouts(), bool(po.payouts_of(seller.id)[0].psp_reversal_id))[1],
+                   what="the transfer reversed")
+    (payout,) = po.payouts_of(seller.id)
+    assert payout.failure_code == "account_closed"
+    assert books.wallet(seller.id)[1] == available
+    assert books.platform("payouts_in_transit") == 0 and books.platform("psp_connected") == 0
+    db.session.rollback()
+    assert db.session.get(SellerAccount, seller.id).bank_account_status == "errored"
+    keys = set(db.session.scalars(select(LedgerEntry.key).where(LedgerEntry.payout_id == payout.id)))
+    assert keys == {f"payout:{payout.id}", f"payout_transfer:{payout.id}", f"payout_paid:{payout.id}",
+                    f"payout_unpaid:{payout.id}", f"payout_returned:{payout.id}", f"payout_reversal:{payout.id}"}

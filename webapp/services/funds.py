@@ -21,7 +21,6 @@ ledger accounts (sorted by id, at commit; see services/ledger.py).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -42,7 +41,6 @@ from webapp.extensions import db
 from webapp.models import (
     Merchant,
     OrderFunds,
-    OutboxMessage,
     PaymentActivity,
     PaymentEvent,
     PaymentOrder,
@@ -51,7 +49,7 @@ from webapp.models import (
     PspSession,
 )
 from webapp.psp import ChargeFunds, FundsAvailable, Psp, PspError
-from webapp.services import bulk, ledger, outbox, wakeups
+from webapp.services import bulk, ledger, outbox
 from webapp.services.ledger import Links
 from webapp.services.outbox import BatchResult, Claimed
 from webapp.services.psp_work import PspWork
@@ -106,7 +104,8 @@ def record_captures(paid: Sequence[tuple[PaymentEvent, int]]) -> int:
     """`record_capture` for a batch of paid checkouts (each with the attempt that paid it; the caller holds
     their row locks and commits): a few statements for the whole batch, whatever its size."""
     items: list[tuple[rules.JournalEntry, Links]] = []
-    splits, fee_requests = [], []
+    splits: list[dict] = []
+    fee_requests: list[tuple[str, dict]] = []
     posted_orders: set[str] = set()
     now = utcnow()
     for checkout, attempt in paid:
@@ -126,14 +125,12 @@ def record_captures(paid: Sequence[tuple[PaymentEvent, int]]) -> int:
             posted_orders.add(order.id)
             posted += 1
         if posted:
-            fee_requests.append({"topic": FEE_TOPIC, "dedupe_key": f"psp_fee:{checkout.id}",
-                                 "payload": json.dumps({"event": checkout.id, "attempt": attempt}),
-                                 "status": "pending", "attempts": 0, "available_at": now, "created_at": now})
+            fee_requests.append((f"psp_fee:{checkout.id}", {"event": checkout.id, "attempt": attempt}))
     if not items:
         return 0
     bulk.insert_rows(OrderFunds, splits)
     ledger.post_many(items)
-    bulk.insert_rows(OutboxMessage, fee_requests, skip_conflicts_on="dedupe_key")  # outbox.add(), for the batch
+    outbox.add_many(FEE_TOPIC, fee_requests)
     # The flags, in one UPDATE; the loaded orders get the same values without being marked changed.
     orders = [order for checkout, _ in paid for order in checkout.orders if order.id in posted_orders]
     db.session.execute(update(PaymentOrder).where(PaymentOrder.id.in_(posted_orders))
@@ -141,7 +138,6 @@ def record_captures(paid: Sequence[tuple[PaymentEvent, int]]) -> int:
     for order in orders:
         set_committed_value(order, "ledger_updated", True)
         set_committed_value(order, "wallet_updated", True)
-    wakeups.wake_after_commit(FEE_TOPIC)
     return len(items)
 
 

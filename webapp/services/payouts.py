@@ -95,20 +95,46 @@ def due_sellers(day: date, seller_id: str | None = None) -> list[tuple[str, str]
     return due
 
 
+@dataclass(frozen=True)
+class Due:
+    """A seller to pay for a schedule period (`payout_id` chosen in advance for a payout asked for now)."""
+
+    seller_id: str
+    period: str
+    payout_id: str | None = None
+
+
 def run(day: date, *, seller_id: str | None = None, source: str = "schedule") -> RunResult:
-    """Pay every seller due on `day` (or only `seller_id`): one payout each, at most one per schedule period,
-    each in its own transaction. Safe to run again or concurrently: a period already paid is skipped."""
+    """Pay every seller due on `day` (or only `seller_id`): one payout each, at most one per schedule period, in
+    transactions of RUN_CHUNK sellers. Safe to run again or concurrently: a period already paid is skipped."""
     result = RunResult(day)
-    due = due_sellers(day, seller_id)
+    due = [Due(seller, period) for seller, period in due_sellers(day, seller_id)]
     result.due = len(due)
-    for seller, period in due:
-        outcome = _reserve_once(seller, period=period, cutoff=_end_of(day), source=source)
-        if isinstance(outcome, Payout):
-            result.created.append(outcome.id)
-        else:
-            result.skip(outcome)
+    for start in range(0, len(due), RUN_CHUNK):
+        for outcome in _reserve_chunk(due[start:start + RUN_CHUNK], cutoff=_end_of(day), source=source):
+            if isinstance(outcome, Payout):
+                result.created.append(outcome.id)
+            else:
+                result.skip(outcome)
         db.session.commit()
     return result
+
+
+def _reserve_chunk(due: list[Due], **kwargs) -> list[Payout | str]:
+    """`reserve()` for a chunk; if a concurrent run paid one of its periods first (the payout's unique (seller,
+    currency, period) is the guarantee, the seller locks only make it rare), the chunk goes again one by one."""
+    try:
+        with db.session.begin_nested():
+            return list(reserve(due, **kwargs).values())
+    except IntegrityError:
+        outcomes: list[Payout | str] = []
+        for one in due:
+            try:
+                with db.session.begin_nested():
+                    outcomes += list(reserve([one], **kwargs).values())
+            except IntegrityError:
+                outcomes.append("already_paid_for_period")
+        return outcomes
 
 
 def pay_now(merchant_id: str, seller_id: str, *, source: str) -> Payout:
@@ -119,22 +145,12 @@ def pay_now(merchant_id: str, seller_id: str, *, source: str) -> Payout:
         raise NotFound(f"No such seller account: {seller_id!r}.", param="seller_account")
     payout_id = new_id("pyt")
     cutoff = utcnow() - timedelta(days=seller.payout_delay_days)
-    outcome = reserve(seller_id, period=manual_period(payout_id), cutoff=cutoff, source=source, payout_id=payout_id)
+    (outcome,) = _reserve_chunk([Due(seller_id, manual_period(payout_id), payout_id)], cutoff=cutoff, source=source)
     if not isinstance(outcome, Payout):
         db.session.rollback()
         raise PayoutRefused(_refusal_message(outcome), param="seller_account", code=outcome)
     db.session.commit()
     return outcome
-
-
-def _reserve_once(seller_id: str, **kwargs) -> Payout | str:
-    """`reserve()`, where a concurrent run that paid the same period first is a skip, not an error: the payout's
-    unique (seller, currency, period) is the guarantee, the seller lock only makes it rare."""
-    try:
-        with db.session.begin_nested():
-            return reserve(seller_id, **kwargs)
-    except IntegrityError:
-        return "already_paid_for_period"
 
 
 def _refusal_message(reason: str) -> str:
@@ -148,25 +164,48 @@ def _refusal_message(reason: str) -> str:
         return f"Payouts are not possible now ({reason})."
 
 
-def _lock_seller(seller_id: str) -> SellerAccount | None:
-    return db.session.scalar(select(SellerAccount).where(SellerAccount.id == seller_id).with_for_update()
-                             .execution_options(populate_existing=True))
+def reserve(due: list[Due], *, cutoff: datetime, source: str) -> dict[str, Payout | str]:
+    """Create each seller's payout for its period from its balance changes up to `cutoff`, set-based for the
+    whole list (caller commits). Returns, per seller, its payout or why there is none."""
+    ids = sorted({d.seller_id for d in due})
+    sellers = {s.id: s for s in db.session.scalars(
+        select(SellerAccount).where(SellerAccount.id.in_(ids)).order_by(SellerAccount.id).with_for_update()
+        .execution_options(populate_existing=True))}
+    taken = {(seller, currency, period) for seller, currency, period in db.session.execute(
+        select(Payout.seller_account_id, Payout.currency, Payout.period)
+        .where(Payout.seller_account_id.in_(ids), Payout.period.in_({d.period for d in due})))}
+    outcomes: dict[str, Payout | str] = {}
+    candidates: list[tuple[Due, SellerAccount]] = []
+    for one in due:
+        seller = sellers.get(one.seller_id)
+        if seller is None or seller.psp_account_id is None:
+            outcomes[one.seller_id] = PausedReason.ONBOARDING.value
+        elif (seller.id, seller.currency, one.period) in taken:
+            outcomes[one.seller_id] = "already_paid_for_period"
+        else:
+            candidates.append((one, seller))
+    wallets = {seller.id: rules.wallet(seller.id, Funds.AVAILABLE, seller.currency) for _, seller in candidates}
+    balances = ledger.lock(wallets.values()) if wallets else {}
+    lines = payout_items.unsettled({seller.id: seller.currency for _, seller in candidates}, cutoff)
+    now = utcnow()
+    created: list[Payout] = []
+    for one, seller in candidates:
+        outcome = _payout_for(one, seller, balances[wallets[seller.id].code], lines[seller.id], source, now)
+        outcomes[seller.id] = outcome
+        if isinstance(outcome, Payout):
+            created.append(outcome)
+    if created:
+        db.session.add_all(created)
+        db.session.flush()
+        payout_items.record([(p.id, p.seller_account_id, lines[p.seller_account_id]) for p in created])
+        ledger.post_many([(payout_rules.payout_reserved(p.id, p.seller_account_id, p.currency, p.amount),
+                           Links(payout_id=p.id)) for p in created])
+        outbox.add_many(TRANSFER_TOPIC, [(f"payout-transfer:{p.id}", {"payout": p.id}) for p in created])
+    return outcomes
 
 
-def reserve(seller_id: str, *, period: str, cutoff: datetime, source: str, payout_id: str | None = None
-            ) -> Payout | str:
-    """Create the seller's payout for `period` from the balance changes up to `cutoff` (caller commits).
-    Returns the payout, or why there is none."""
-    seller = _lock_seller(seller_id)
-    if seller is None or seller.psp_account_id is None:
-        return PausedReason.ONBOARDING.value
-    currency = seller.currency
-    if db.session.scalar(select(Payout.id).where(Payout.seller_account_id == seller.id, Payout.currency == currency,
-                                                 Payout.period == period)):
-        return "already_paid_for_period"
-    wallet = rules.wallet(seller.id, Funds.AVAILABLE, currency)
-    balance = ledger.lock([wallet])[wallet.code]
-    lines = payout_items.unsettled(seller.id, currency, cutoff)
+def _payout_for(due: Due, seller: SellerAccount, balance: int, lines: list[payout_items.Line], source: str,
+                now: datetime) -> Payout | str:
     settles = sum(line.amount for line in lines)
     reason = paused_reason(state=AccountState(seller.account_state), bank=BankAccountStatus(seller.bank_account_status),
                            available=min(balance, settles), minimum=seller.minimum_payout_minor)
@@ -179,17 +218,11 @@ def reserve(seller_id: str, *, period: str, cutoff: datetime, source: str, payou
     amount = payout_amount(settles, seller.minimum_payout_minor)
     if amount is None:
         return "nothing_to_pay_out"
-    now = utcnow()
-    payout = Payout(id=payout_id or new_id("pyt"), merchant_id=seller.merchant_id, seller_account_id=seller.id,
-                    currency=currency, amount=amount, period=period, source=source,
-                    status=PayoutStatus.PENDING.value, psp_account_id=seller.psp_account_id, created_at=now,
-                    updated_at=now)
-    db.session.add(payout)
-    db.session.flush()
-    payout_items.record(payout.id, seller.id, lines)
-    ledger.post(payout_rules.payout_reserved(payout.id, seller.id, currency, amount), Links(payout_id=payout.id))
-    outbox.add(TRANSFER_TOPIC, f"payout-transfer:{payout.id}", {"payout": payout.id})
-    return payout
+    assert seller.psp_account_id is not None
+    return Payout(id=due.payout_id or new_id("pyt"), merchant_id=seller.merchant_id, seller_account_id=seller.id,
+                  currency=seller.currency, amount=amount, period=due.period, source=source,
+                  status=PayoutStatus.PENDING.value, psp_account_id=seller.psp_account_id, created_at=now,
+                  updated_at=now)
 
 
 def lock(payout_id: str) -> Payout | None:
