@@ -54,27 +54,27 @@ GENERATE = """
 INSERT INTO payment_events (id, merchant_id, checkout_id, request_hash, currency, amount_total, status,
                             buyer_email_enc, attempt, psp_session_id, created_at, updated_at)
   SELECT 'pay_' || n, 'mer_bench', 'chk_' || n, '-', 'USD', 500 + (n * 7919) % 50000, 'SUCCESS', '-', 1,
-         'cs_' || n, now(), now() FROM generate_series(CAST(1 AS BIGINT), :rows) AS n;
+         'cs_' || n, now(), now() FROM generate_series(1::bigint, :rows) n;
 INSERT INTO psp_charges (id, payment_event_id, payment_intent_id, balance_transaction_id, currency, amount, fee, net,
                          available_on, funds, created_at)
   SELECT 'ch_' || n, 'pay_' || n, 'pi_' || n, 'txn_' || n, 'USD', 500 + (n * 7919) % 50000,
-         30 + (500 + (n * 7919) % 50000) * 29 / 1000, 0, 0, 'pending', now() FROM generate_series(CAST(1 AS BIGINT), :rows) AS n;
+         30 + (500 + (n * 7919) % 50000) * 29 / 1000, 0, 0, 'pending', now() FROM generate_series(1::bigint, :rows) n;
 INSERT INTO ledger_accounts (id, kind, currency, seller_account_id, sign, balance, created_at) VALUES
   ('platform:psp_pending:USD', 'psp_pending', 'USD', NULL, 1, 0, now()),
   ('platform:psp_fees:USD', 'psp_fees', 'USD', NULL, 1, 0, now()),
   ('seller:sel_bench:pending:USD', 'wallet_pending', 'USD', 'sel_bench', -1, 0, now());
 INSERT INTO journal_entries (id, key, kind, currency, memo, payment_event_id, created_at)
-  SELECT n, 'capture:po_' || n, 'capture', 'USD', '', 'pay_' || n, now() FROM generate_series(CAST(1 AS BIGINT), :rows) AS n;
+  SELECT n, 'capture:po_' || n, 'capture', 'USD', '', 'pay_' || n, now() FROM generate_series(1::bigint, :rows) n;
 INSERT INTO journal_entries (id, key, kind, currency, memo, payment_event_id, created_at)
-  SELECT :rows + n, 'psp_fee:ch_' || n, 'psp_fee', 'USD', '', 'pay_' || n, now() FROM generate_series(CAST(1 AS BIGINT), :rows) AS n;
+  SELECT :rows + n, 'psp_fee:ch_' || n, 'psp_fee', 'USD', '', 'pay_' || n, now() FROM generate_series(1::bigint, :rows) n;
 INSERT INTO postings (entry_id, account_id, amount, currency, created_at)
-  SELECT n, 'platform:psp_pending:USD', 500 + (n * 7919) % 50000, 'USD', now() FROM generate_series(CAST(1 AS BIGINT), :rows) AS n
+  SELECT n, 'platform:psp_pending:USD', 500 + (n * 7919) % 50000, 'USD', now() FROM generate_series(1::bigint, :rows) n
   UNION ALL SELECT n, 'seller:sel_bench:pending:USD', -(500 + (n * 7919) % 50000), 'USD', now()
-  FROM generate_series(CAST(1 AS BIGINT), :rows) AS n
+  FROM generate_series(1::bigint, :rows) n
   UNION ALL SELECT :rows + n, 'platform:psp_fees:USD', 30 + (500 + (n * 7919) % 50000) * 29 / 1000, 'USD', now()
-  FROM generate_series(CAST(1 AS BIGINT), :rows) AS n
+  FROM generate_series(1::bigint, :rows) n
   UNION ALL SELECT :rows + n, 'platform:psp_pending:USD', -(30 + (500 + (n * 7919) % 50000) * 29 / 1000), 'USD', now()
-  FROM generate_series(CAST(1 AS BIGINT), :rows) AS n;
+  FROM generate_series(1::bigint, :rows) n;
 SELECT setval(pg_get_serial_sequence('journal_entries', 'id'), 2 * :rows + 1);
 ANALYZE;
 """
