@@ -66,7 +66,8 @@ INSERT INTO ledger_accounts (id, kind, currency, seller_account_id, sign, balanc
 INSERT INTO journal_entries (id, key, kind, currency, memo, payment_event_id, created_at)
   SELECT n, 'capture:po_' || n, 'capture', 'USD', '', 'pay_' || n, now() FROM generate_series(1::bigint, :rows) n;
 INSERT INTO journal_entries (id, key, kind, currency, memo, payment_event_id, created_at)
-  SELECT :rows + n, 'psp_fee:ch_' || n, 'psp_fee', 'USD', '', 'pay_' || n, now() FROM generate_series(1::bigint, :rows) n;
+  SELECT :rows + n, 'psp_fee:ch_' || n, 'psp_fee', 'USD', '', 'pay_' || n, now()
+  FROM generate_series(1::bigint, :rows) n;
 INSERT INTO postings (entry_id, account_id, amount, currency, created_at)
   SELECT n, 'platform:psp_pending:USD', 500 + (n * 7919) % 50000, 'USD', now() FROM generate_series(1::bigint, :rows) n
   UNION ALL SELECT n, 'seller:sel_bench:pending:USD', -(500 + (n * 7919) % 50000), 'USD', now()
