@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from webapp.admin import ledger, payouts, views  # noqa: E402, F401
+from webapp.admin import ledger, payouts, reconciliation, views  # noqa: E402, F401
