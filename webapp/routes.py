@@ -7,7 +7,9 @@ def register_blueprints(app: Flask) -> None:
     import webapp.live.views  # noqa: F401  (registers the WebSocket route on `sock`)
     from webapp.admin import ledger as _admin_ledger  # noqa: F401  (ledger page)
     from webapp.admin.views import bp as admin_bp
+    from webapp.api import payouts as _payout_routes  # noqa: F401  (payout routes on the API blueprint)
     from webapp.api import refunds as _refund_routes  # noqa: F401  (adds the refund route to the API blueprint)
+    from webapp.api import sellers as _seller_routes  # noqa: F401  (seller-account routes on the API blueprint)
     from webapp.api.payments import bp as api_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.checkout.views import bp as checkout_bp
