@@ -15,7 +15,7 @@ from datetime import date
 from flask import Response, g, jsonify, request
 
 from webapp.api.payments import _json_body
-from webapp.domain.errors import NotFound, ValidationError
+from webapp.domain.errors import InvalidMoney, NotFound, ValidationError
 from webapp.domain.payment_requests import request_hash
 from webapp.extensions import db
 from webapp.models import Merchant
@@ -23,6 +23,9 @@ from webapp.services import idempotency
 
 _ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")  # our ids: `sel_…`, `pyt_…` (String(40) columns)
 MAX_LIMIT = 100
+# Amounts are stored in BIGINT columns. Money.parse accepts 16 whole digits, which with three decimals (KWD)
+# passes 2**63: refuse that here rather than let the database refuse it as an internal error.
+MAX_MINOR = 2**63 - 1
 
 
 def merchant() -> Merchant:
@@ -50,6 +53,12 @@ def _no_nul(node: object, path: str) -> None:
     elif isinstance(node, list):
         for index, value in enumerate(node):
             _no_nul(value, f"{path}[{index}]")
+
+
+def storable(minor: int | None, *, param: str) -> None:
+    """An amount in minor units that its BIGINT column can hold (None: not given)."""
+    if minor is not None and minor > MAX_MINOR:
+        raise InvalidMoney("The amount is too large.", param=param)
 
 
 def json_body() -> object:

@@ -47,6 +47,7 @@ def _iban_race(write: Callable[[], SellerAccount]) -> Callable[[], SellerAccount
 def create_seller_account():
     document = params.json_body()
     command = NewSeller.from_json(document)
+    params.storable(command.minimum_payout_minor, param="minimum_payout_amount")
     merchant = params.merchant()
     create = _iban_race(lambda: sellers.create(merchant, command))
     return params.idempotent("POST /v1/seller_accounts", document, lambda: (201, _present(create())))
@@ -79,6 +80,7 @@ def update_seller_account(seller_id: str):
     seller = _seller(seller_id)
     document = params.json_body()
     changes = SellerChanges.from_json(document, seller.currency)
+    params.storable(changes.minimum_payout_minor, param="minimum_payout_amount")
     merchant, found = params.merchant(), seller.id
     change = _iban_race(lambda: sellers.update(merchant, found, changes))
     return params.idempotent(f"POST /v1/seller_accounts/{found}", document, lambda: (200, _present(change())))
