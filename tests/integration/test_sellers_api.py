@@ -10,6 +10,7 @@ from tests.support import factories
 from tests.support import ledger as books
 from tests.support import payments as pay
 from tests.support import payouts as po
+from tests.support.api_client import JsonApi
 from tests.support.openapi import assert_response
 from webapp.extensions import db
 from webapp.models import IdempotencyKey, OutboxMessage, SellerAccount
@@ -17,13 +18,6 @@ from webapp.models import IdempotencyKey, OutboxMessage, SellerAccount
 PATH = "/v1/seller_accounts"
 ONE = "/v1/seller_accounts/{id}"
 IBAN = "DE89 3704 0044 0532 0130 00"
-
-
-class SellerApi(pay.Api):
-    def post(self, path: str, payload, idempotency_key: str | None = None):
-        headers = self.headers(**({"Idempotency-Key": idempotency_key} if idempotency_key else {}))
-        db.session.rollback()
-        return self.client.post(path, json=payload, headers=headers)
 
 
 def _count(model) -> int:
@@ -38,7 +32,7 @@ def body(**extra) -> dict:
 
 @pytest.fixture
 def api(client):
-    return SellerApi(client, factories.api_key(factories.merchant()))
+    return JsonApi(client, factories.api_key(factories.merchant()))
 
 
 def test_create_get_list_and_update_match_the_openapi_document(api):
@@ -225,7 +219,7 @@ def test_bad_list_parameters_are_400s(api, query, param, code):
 
 def test_another_merchants_sellers_look_missing(api, client):
     seller = api.post(PATH, body()).json
-    other = SellerApi(client, factories.api_key(factories.merchant()))
+    other = JsonApi(client, factories.api_key(factories.merchant()))
     for path in (f"{PATH}/{seller['id']}", f"{PATH}/{seller['id']}/balance"):
         response = other.get(path)
         assert response.status_code == 404 and response.json["error"]["code"] == "resource_missing"
