@@ -2,8 +2,10 @@
 tenant isolation, on both databases, against the sandbox PSP for onboarding."""
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from tests.support import factories
@@ -252,3 +254,27 @@ def test_balance_per_currency_from_a_paid_checkout(api, client, gateway_psp):
     balance = assert_response(api.get(f"{PATH}/{seller['id']}/balance"), f"{ONE}/balance")
     assert balance["pending"] == [{"amount": f"{pending / 100:.2f}", "currency": "USD"}] and pending > 0
     assert balance["available"] == [{"amount": f"{available / 100:.2f}", "currency": "USD"}]
+
+
+def test_concurrent_creates_with_one_iban_make_one_seller_and_no_500(api, gateway_server):
+    """Requests racing past the service's IBAN check meet the database's unique constraint: a 409, never a 500."""
+    headers = {"Authorization": f"Bearer {api.key}"}
+    db.session.rollback()
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        responses = list(pool.map(lambda i: requests.post(f"{gateway_server}{PATH}", headers=headers, timeout=60,
+                                                          json=body(display_name=f"Seller {i}")), range(12)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [409] * 11, statuses
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {"iban_already_used"}
+    assert _count(SellerAccount) == 1
+
+
+def test_concurrent_requests_with_one_key_create_one_seller(api, gateway_server):
+    headers = {"Authorization": f"Bearer {api.key}", "Idempotency-Key": "race"}
+    db.session.rollback()
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        responses = list(pool.map(lambda _: requests.post(f"{gateway_server}{PATH}", headers=headers, json=body(),
+                                                          timeout=60), range(12)))
+    created = [r for r in responses if r.status_code == 201]
+    assert created and all(r.status_code in (201, 409) for r in responses), [r.status_code for r in responses]
+    assert len({r.json()["id"] for r in created}) == 1 and _count(SellerAccount) == 1
