@@ -8,13 +8,14 @@ character in a string, an id longer than its column): those would otherwise surf
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import date
 
 from flask import Response, g, jsonify, request
+from werkzeug.exceptions import BadRequest
 
-from webapp.api.payments import _json_body
 from webapp.domain.errors import InvalidMoney, NotFound, ValidationError
 from webapp.domain.payment_requests import request_hash
 from webapp.extensions import db
@@ -62,8 +63,13 @@ def storable(minor: int | None, *, param: str) -> None:
 
 
 def json_body() -> object:
-    """The request's JSON body (64 KB at most), with no NUL characters in any string."""
-    document = _json_body()
+    """The request's JSON body (64 KB at most, see payments.limit_body), with no NUL character in any string:
+    PostgreSQL cannot store one, so it would otherwise fail the write as an internal error."""
+    raw = request.get_data(cache=True)  # raises 413 past the body limit
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("The request body must be valid JSON (Content-Type: application/json).")
     _no_nul(document, "")
     return document
 
