@@ -137,9 +137,11 @@ def _reserve_chunk(due: list[Due], **kwargs) -> list[Payout | str]:
         return outcomes
 
 
-def pay_now(merchant_id: str, seller_id: str, *, source: str) -> Payout:
+def pay_now(merchant_id: str, seller_id: str, *, source: str, commit: bool = True) -> Payout:
     """Pay out a seller's available balance now (manual schedules, the portal's button, POST /v1/payouts, an
-    admin's retry). Commits; raises PayoutRefused with the reason when nothing can be paid."""
+    admin's retry). Commits (unless told not to: the API commits it with its idempotent answer); raises
+    PayoutRefused with the reason when nothing can be paid. A seller on a schedule may be paid early: its next
+    run pays only what became available since."""
     seller = db.session.get(SellerAccount, seller_id)
     if seller is None or seller.merchant_id != merchant_id:
         raise NotFound(f"No such seller account: {seller_id!r}.", param="seller_account")
@@ -149,7 +151,8 @@ def pay_now(merchant_id: str, seller_id: str, *, source: str) -> Payout:
     if not isinstance(outcome, Payout):
         db.session.rollback()
         raise PayoutRefused(_refusal_message(outcome), param="seller_account", code=outcome)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return outcome
 
 
