@@ -13,7 +13,7 @@ from webapp.domain.payouts import PayoutStatus
 from webapp.extensions import db
 from webapp.models import Payout
 from webapp.psp import NewPayout, NewReversal, NewTransfer, PspError, PspPayout, PspReversal, PspTransfer
-from webapp.services import payouts
+from webapp.services import payout_updates, payouts
 from webapp.services.outbox import Claimed
 from webapp.services.psp_work import Batching, PspWork
 from webapp.services.topics import Queue
@@ -46,11 +46,11 @@ def _transfer_plans(messages: list[Claimed]) -> list[NewTransfer | None]:
 
 
 def _transferred(message: Claimed, plan: NewTransfer, found: PspTransfer) -> None:
-    payouts.transferred(message.payload["payout"], found.id)
+    payout_updates.transferred(message.payload["payout"], found.id)
 
 
 def _refused(message: Claimed, plan: object, error: PspError) -> None:
-    payouts.refused(message.payload["payout"], error.code, error.message)
+    payout_updates.refused(message.payload["payout"], error.code, error.message)
 
 
 TRANSFER = PspWork[NewTransfer, PspTransfer](
@@ -73,7 +73,7 @@ def _payout_plans(messages: list[Claimed]) -> list[NewPayout | None]:
 
 
 def _submitted(message: Claimed, plan: NewPayout, found: PspPayout) -> None:
-    payouts.apply_psp_payout(found, source="PSP payout created")
+    payout_updates.apply_psp_payout(found, source="PSP payout created")
 
 
 SUBMIT = PspWork[NewPayout, PspPayout](
@@ -96,7 +96,7 @@ def _reversal_plans(messages: list[Claimed]) -> list[NewReversal | None]:
 
 
 def _reversed(message: Claimed, plan: NewReversal, found: PspReversal) -> None:
-    payouts.reversed_(message.payload["payout"], found.id)
+    payout_updates.reversed_(message.payload["payout"], found.id)
 
 
 REVERSE = PspWork[NewReversal, PspReversal](
@@ -121,7 +121,7 @@ def _poll_plans(messages: list[Claimed]) -> list[_Poll | None]:
 
 
 def _polled(message: Claimed, plan: _Poll, found: PspPayout) -> None:
-    payouts.apply_psp_payout(found, source="polled the PSP")
+    payout_updates.apply_psp_payout(found, source="polled the PSP")
 
 
 SYNC = PspWork[_Poll, PspPayout](
