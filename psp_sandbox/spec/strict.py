@@ -95,9 +95,7 @@ def _walk(value: Any, node: dict, path: str, pattern: str, entries: frozenset[st
         if pattern in entries:
             covered = True  # an entry covers everything under it
         elif not (nested and pattern in prefixes):
-            if not nested:
-                raise unsupported(path)
-            entries = prefixes = frozenset()  # name the first unsupported leaf, e.g. `transfer_data[destination]`
+            raise unsupported(path)  # the outermost unsupported name: `payment_intent_data[transfer_data]`
     if isinstance(value, dict):
         _walk_object(value, node, path, pattern, entries, prefixes, covered)
     elif isinstance(value, list):
