@@ -161,7 +161,8 @@ def string_list(params: dict, name: str) -> list[str]:
     return value
 
 
-def nested(params: dict, name: str) -> Form:
+def nested(params: dict, name: str) -> dict:
+    """The hash `name` (a `Form` carrying its bracket path), or an empty one."""
     value = params.get(name) or {}
     if not isinstance(value, dict):
         raise invalid(f"Invalid hash: {full_name(params, name)}", full_name(params, name))

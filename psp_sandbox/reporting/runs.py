@@ -74,7 +74,7 @@ def create(sb: Sandbox, params: dict, account: str, files_base: str) -> Row:
     return row
 
 
-def _parameters(sb: Sandbox, kind: ReportType, given: p.Form) -> dict:
+def _parameters(sb: Sandbox, kind: ReportType, given: dict) -> dict:
     for name in given:
         if name not in kind.parameters:
             raise invalid(f"The parameter {name} is not a run parameter of report type {kind.id} (it takes "
