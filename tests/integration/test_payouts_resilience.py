@@ -60,14 +60,14 @@ def test_ten_overlapping_runs_make_one_payout_per_due_seller(app, client, psp):
     assert all(len(po.payouts_of(s.id)) == 1 for s in found)
 
 
-def test_a_worker_killed_between_the_transfer_and_recording_it_never_transfers_twice(app, client, psp):
+def test_a_worker_killed_between_the_transfer_and_the_payout_never_transfers_twice(app, client, psp):
     _, (seller, _) = _paid_sellers(client, psp.url)
     payouts.run(date.today(), seller_id=seller.id)
     db.session.commit()
     (claimed,) = outbox.claim(payouts.TRANSFER_TOPIC, 10)
     (plan,) = payout_jobs.TRANSFER.plan([claimed])
     db.session.rollback()
-    get_psp().create_transfer(plan)  # the call went through; the worker died before it recorded the answer
+    get_psp().create_transfer(plan.transfer)  # it went through; the worker died before the payout call
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id == claimed.id)
                        .values(claimed_until=utcnow() - timedelta(seconds=1)))  # its lease ran out
     db.session.commit()

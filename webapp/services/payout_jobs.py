@@ -1,5 +1,6 @@
-"""Payouts' PSP work: the transfer to the seller's connected account, the payout to its bank, the reversal of a
-transfer whose payout did not reach the bank, and polling the PSP for payouts whose news may be lost.
+"""Payouts' PSP work: the transfer to the seller's connected account and the payout to its bank (one step; the
+payout call alone again if it failed), the reversal of a transfer whose payout did not reach the bank, and
+polling the PSP for payouts whose news may be lost.
 
 Idempotency keys come from the payout row (`payout-transfer-<id>`, `payout-<id>`, `payout-reversal-<id>`): a
 retried job, or a worker killed between the call and recording its answer, never moves money twice.
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from webapp.domain.payouts import PayoutStatus
 from webapp.extensions import db
 from webapp.models import Payout
-from webapp.psp import NewPayout, NewReversal, NewTransfer, PspError, PspPayout, PspReversal, PspTransfer
+from webapp.psp import NewPayout, NewReversal, NewTransfer, Psp, PspError, PspPayout, PspReversal, PspTransfer
 from webapp.services import payout_updates, payouts
 from webapp.services.outbox import Claimed
 from webapp.services.psp_work import Batching, PspWork
@@ -44,30 +45,58 @@ def _pending(payout: Payout) -> bool:
     return PayoutStatus(payout.status) is PayoutStatus.PENDING
 
 
-def _transfer_plans(messages: list[Claimed]) -> list[NewTransfer | None]:
-    return _plans(messages, lambda payout: None if payout.psp_transfer_id or not _pending(payout) else NewTransfer(
-        f"payout-transfer-{payout.id}", payout.psp_account_id, payout.amount, payout.currency,
-        transfer_group=payout.id, metadata=_metadata(payout)))
+def _new_payout(payout: Payout) -> NewPayout:
+    return NewPayout(f"payout-{payout.id}", payout.psp_account_id, payout.amount, payout.currency,
+                     description=f"Payout {payout.id}", metadata=_metadata(payout))
 
 
-def _transferred(message: Claimed, plan: NewTransfer, found: PspTransfer) -> None:
-    payout_updates.transferred(message.payload["payout"], found.id)
+@dataclass(frozen=True)
+class _Send:
+    transfer: NewTransfer
+    payout: NewPayout
+
+
+@dataclass(frozen=True)
+class _Sent:
+    transfer: PspTransfer
+    payout: PspPayout | PspError  # the payout call is retried on its own (`payouts.submit`) if it failed
+
+
+def _send_plans(messages: list[Claimed]) -> list[_Send | None]:
+    return _plans(messages, lambda payout: None if payout.psp_transfer_id or not _pending(payout) else _Send(
+        NewTransfer(f"payout-transfer-{payout.id}", payout.psp_account_id, payout.amount, payout.currency,
+                    transfer_group=payout.id, metadata=_metadata(payout)), _new_payout(payout)))
+
+
+def _send(psp: Psp, plan: _Send) -> _Sent:
+    """The transfer, then at once the payout: one round trip of the worker for both in the usual case. A failed
+    transfer fails the step; a failed payout call leaves the payout to `payouts.submit`."""
+    transfer = psp.create_transfer(plan.transfer)
+    try:
+        return _Sent(transfer, psp.create_payout(plan.payout))
+    except PspError as exc:
+        return _Sent(transfer, exc)
+
+
+def _sent(message: Claimed, plan: _Send, found: _Sent) -> None:
+    created = found.payout if isinstance(found.payout, PspPayout) else None
+    payout_updates.transferred(message.payload["payout"], found.transfer.id, submit=created is None)
+    if created is not None:
+        payout_updates.apply_psp_payout(created, source="PSP payout created")
 
 
 def _refused(message: Claimed, plan: object, error: PspError) -> None:
     payout_updates.refused(message.payload["payout"], error.code, error.message)
 
 
-TRANSFER = PspWork[NewTransfer, PspTransfer](
-    name=payouts.TRANSFER_TOPIC, queue=Queue.DEFAULT, plan=_transfer_plans,
-    call=lambda psp, request: psp.create_transfer(request), apply=_transferred, refused=_refused,
+TRANSFER = PspWork[_Send, _Sent](
+    name=payouts.TRANSFER_TOPIC, queue=Queue.DEFAULT, plan=_send_plans, call=_send, apply=_sent, refused=_refused,
     describe=lambda m: f"transfer of payout {m.payload['payout']}", batching=BULK)
 
 
 def _payout_plans(messages: list[Claimed]) -> list[NewPayout | None]:
-    return _plans(messages, lambda payout: None if payout.psp_payout_id or not _pending(payout) else NewPayout(
-        f"payout-{payout.id}", payout.psp_account_id, payout.amount, payout.currency,
-        description=f"Payout {payout.id}", metadata=_metadata(payout)))
+    return _plans(messages, lambda payout: None if payout.psp_payout_id or not _pending(payout)
+                  else _new_payout(payout))
 
 
 def _submitted(message: Claimed, plan: NewPayout, found: PspPayout) -> None:

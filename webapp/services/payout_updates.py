@@ -44,17 +44,18 @@ def _return_money(payout: Payout, *, reverse_transfer: bool) -> None:
         outbox.add(REVERSE_TOPIC, f"payout-reverse:{payout.id}", {"payout": payout.id})
 
 
-def transferred(payout_id: str, transfer_id: str) -> None:
-    """The PSP made the payout's transfer (caller commits): book it and ask for the payout to the bank."""
+def transferred(payout_id: str, transfer_id: str, *, submit: bool = True) -> None:
+    """The PSP made the payout's transfer (caller commits): book it and, unless the payout to the bank was
+    created with it (`submit=False`), ask for that payout."""
     payout = lock(payout_id)
     if payout is None or payout.psp_transfer_id == transfer_id:
         return
     payout.psp_transfer_id, payout.updated_at = transfer_id, utcnow()
     ledger.post(payout_rules.payout_transferred(payout.id, payout.currency, payout.amount), Links(payout_id=payout.id))
-    if PayoutStatus(payout.status) is PayoutStatus.PENDING:
-        outbox.add(SUBMIT_TOPIC, f"payout-submit:{payout.id}", {"payout": payout.id})
-    else:  # canceled meanwhile: the transfer goes straight back
+    if PayoutStatus(payout.status) is not PayoutStatus.PENDING:  # canceled meanwhile: the transfer goes back
         outbox.add(REVERSE_TOPIC, f"payout-reverse:{payout.id}", {"payout": payout.id})
+    elif submit:
+        outbox.add(SUBMIT_TOPIC, f"payout-submit:{payout.id}", {"payout": payout.id})
 
 
 def refused(payout_id: str, code: str | None, message: str) -> None:

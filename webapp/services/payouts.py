@@ -7,7 +7,8 @@ A payout goes, per seller and schedule period, in this order (each step idempote
    the journal entry wallet available → payouts in transit; an outbox row asks for the transfer.
 2. `payouts.transfer` (payout_jobs) — a transfer platform → the seller's connected account (idempotency key
    `payout-transfer-<id>`); booked platform balance → sellers' PSP balances.
-3. `payouts.submit` — a payout on the connected account to its bank (`payout-<id>`).
+3. in the same step, a payout on the connected account to its bank (`payout-<id>`); retried alone by
+   `payouts.submit` if that call failed.
 4. `payout_updates.apply_psp_payout()` — the PSP's news moves the payout to paid, failed or canceled.
 
 Lock order, shared with every writer: seller row, then payout row, then ledger accounts (at commit).
