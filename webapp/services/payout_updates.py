@@ -82,8 +82,14 @@ def reversed_(payout_id: str, reversal_id: str) -> None:
 def apply_psp_payout(found: PspPayout, *, source: str) -> str:
     """Apply what the PSP says about one of our payouts (caller commits). Returns what happened."""
     payout_id = found.metadata.get("payout_id")
-    known = db.session.scalar(select(Payout.id).where(Payout.psp_payout_id == found.id)) or payout_id
-    payout = lock(known) if known else None
+    seen = db.session.execute(select(Payout.id, Payout.status, Payout.psp_payout_id).where(
+        (Payout.psp_payout_id == found.id) | (Payout.id == (payout_id or "")))).first()
+    if seen is not None and seen.psp_payout_id == found.id and not next_payout_status(
+            PayoutStatus(seen.status), PayoutStatus(found.status.value)).changed:
+        # Nothing to change (a payout's first `pending` news, a repeat): no row lock, so news never waits for the
+        # payout run's batches that hold it.
+        return f"{found.status.value}:no_change"
+    payout = lock(seen.id) if seen is not None else None
     if payout is None:
         return "unknown_payout"
     if payout.psp_payout_id is None:
