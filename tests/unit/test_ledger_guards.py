@@ -79,7 +79,8 @@ def test_each_rule_records_its_kind_key_and_memo():
 def test_money_returned_after_a_bounce_lands_on_the_available_psp_balance():
     effects = _effects(L.refund_returned("rf_1", "sel_1", Funds.PENDING, "USD", 9, 1))
     assert effects == {"platform:psp_available:USD": 10, "seller:sel_1:pending:USD": 9, "platform:fee_revenue:USD": 1}
-    assert _effects(L.refund_paid("rf_1", "USD", 10)) == {"platform:refunds:USD": -10, "platform:psp_available:USD": -10}
+    paid = _effects(L.refund_paid("rf_1", "USD", 10))
+    assert paid == {"platform:refunds:USD": -10, "platform:psp_available:USD": -10}
 
 
 def test_an_entry_without_memo_has_an_empty_one():
@@ -107,3 +108,23 @@ def test_refusals_of_malformed_accounts_postings_and_entries_explain_themselves(
     with pytest.raises(ValueError) as raised:
         L.entry("", EntryKind.CAPTURE)
     assert str(raised.value) == "a journal entry needs a key"
+
+
+def test_every_account_has_a_stable_code_label_and_normal_side():
+    """Codes are the accounts' ids in the database; labels and signs are what the ledger pages show."""
+    expected = {  # kind: (code, label, sign)
+        AccountKind.PSP_PENDING: ("platform:psp_pending:EUR", "PSP balance, pending", 1),
+        AccountKind.PSP_AVAILABLE: ("platform:psp_available:EUR", "PSP balance, available", 1),
+        AccountKind.FEE_REVENUE: ("platform:fee_revenue:EUR", "Platform fee revenue", -1),
+        AccountKind.PSP_FEES: ("platform:psp_fees:EUR", "PSP processing fees", 1),
+        AccountKind.REFUNDS: ("platform:refunds:EUR", "Refunds in flight", -1),
+        AccountKind.PAYOUTS_IN_TRANSIT: ("platform:payouts_in_transit:EUR", "Payouts in transit", -1),
+        AccountKind.WALLET_PENDING: ("seller:sel_9:pending:EUR", "Wallet, pending", -1),
+        AccountKind.WALLET_AVAILABLE: ("seller:sel_9:available:EUR", "Wallet, available", -1),
+    }
+    assert set(expected) == set(AccountKind)
+    for kind, (code, label, sign) in expected.items():
+        account = L.Account(kind, "EUR", "sel_9" if kind in L.WALLET_KINDS else None)
+        assert (account.code, account.label, account.sign, L.sign_of(kind)) == (code, label, sign, sign)
+    assert L.wallet("sel_9", Funds.PENDING, "EUR").code == "seller:sel_9:pending:EUR"
+    assert L.psp_balance(Funds.AVAILABLE, "EUR").code == "platform:psp_available:EUR"

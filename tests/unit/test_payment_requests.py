@@ -84,6 +84,8 @@ def test_card_shaped_numbers_are_found(text):
         "order 4242 4242 4242 4241",
         "1234567812345670",
         "4242-4242 4242-4242",
+        "order-12-5381234567890127",  # a Luhn-valid tail of a dashed identifier
+        "5381234567890127-2",
     ],
 )
 def test_identifiers_and_invalid_numbers_are_not_cards(text):
@@ -119,3 +121,16 @@ def test_values_that_merely_name_cards_are_not_card_data():
 def test_card_number_lengths_and_network_prefixes(text, found):
     assert luhn_valid("".join(c for c in text if c.isdigit()))  # each one passes the checksum
     assert contains_card_number(text) is found
+
+
+@pytest.mark.parametrize("text", ["6011 1111 1111 1117", "2223003122003222", "3056 930902 5904",
+                                  "pan 3566002020360505"])
+def test_every_card_network_is_recognised(text):
+    """Discover/UnionPay (6), Mastercard's 2-series, Diners (4-6-4 groups) and JCB (3)."""
+    assert contains_card_number(text)
+
+
+@pytest.mark.parametrize("name", ["credit_card_info", "card", "card_number", "cardnumber", "pan", "cvc", "cvv",
+                                  "card_details", "payment_card", "CVC"])
+def test_fields_named_after_card_data_are_refused_whatever_they_hold(name):
+    assert find_card_data({"buyer": {name: ""}}) == f"buyer.{name}"
