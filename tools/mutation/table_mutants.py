@@ -132,13 +132,14 @@ def main() -> int:
             finally:
                 free.append(tree)
 
+        by_module: dict[str, list[int]] = {}
+        print(f"{len(mutants)} hand-written mutants, {len(trees)} at a time")
         with ThreadPoolExecutor(max_workers=len(trees)) as pool:
-            results = list(pool.map(check, mutants))
-    by_module: dict[str, list[int]] = {}
-    for mutant, result in zip(mutants, results, strict=True):
-        by_module.setdefault(mutant.module, [0, 0])[result == "killed"] += 1
-        mark = "killed  " if result == "killed" else "SURVIVED" if result == "survived" else "PROBLEM "
-        print(f"{mark} {mutant.module:<22} {mutant.name}" + ("" if result in ("killed", "survived") else f": {result}"))
+            for mutant, result in zip(mutants, pool.map(check, mutants), strict=True):
+                by_module.setdefault(mutant.module, [0, 0])[result == "killed"] += 1
+                mark = {"killed": "killed  ", "survived": "SURVIVED"}.get(result, "PROBLEM ")
+                detail = "" if result in ("killed", "survived") else f": {result}"
+                print(f"{mark} {mutant.module:<22} {mutant.name}{detail}", flush=True)
     print(f"\n{'module':<22} {'mutants':>8} {'killed':>7}")
     for module, (alive, killed) in sorted(by_module.items()):
         print(f"{module:<22} {alive + killed:>8} {killed:>7}")
