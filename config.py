@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -103,6 +104,8 @@ class Config:
         self.STRIPE_API_KEY = _env("STRIPE_API_KEY")
         self.STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:12111")
         self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+        # Real Stripe signs Connect events (sellers' payouts and accounts) with the Connect endpoint's own secret.
+        self.STRIPE_CONNECT_WEBHOOK_SECRET = _env("STRIPE_CONNECT_WEBHOOK_SECRET")
         self.STRIPE_MAX_NETWORK_RETRIES = _int("STRIPE_MAX_NETWORK_RETRIES", 2)
         self.STRIPE_TIMEOUT_SECONDS = _int("STRIPE_TIMEOUT_SECONDS", 10)
         # Largest amount of one checkout, in minor units (Stripe's limit for two-decimal currencies).
@@ -115,6 +118,11 @@ class Config:
         self.OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 30)
         # The sweeper asks the PSP about checkouts with no news for this long.
         self.PSP_SYNC_AFTER_SECONDS = _int("PSP_SYNC_AFTER_SECONDS", 300)
+        # Payouts: the daily run's time (UTC, HH:MM), and polling the PSP for payouts with no news for this long.
+        self.PAYOUT_RUN_AT = _env_or("PAYOUT_RUN_AT", "06:00")
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", self.PAYOUT_RUN_AT):
+            raise ConfigError(f"PAYOUT_RUN_AT must be HH:MM (UTC), got {self.PAYOUT_RUN_AT!r}")
+        self.PAYOUT_SYNC_AFTER_SECONDS = _int("PAYOUT_SYNC_AFTER_SECONDS", 3600)
         self.RELAY_INTERVAL_SECONDS = _int("RELAY_INTERVAL_SECONDS", 2)
         self.SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 30)
         self.LIVE_TOKEN_MAX_AGE_SECONDS = _int("LIVE_TOKEN_MAX_AGE_SECONDS", 24 * 3600)

@@ -39,6 +39,7 @@ from webapp.dbtypes import new_id, utcnow  # noqa: E402
 from webapp.domain import ledger as rules  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.models import LedgerEntry, Merchant, PaymentEvent, SellerAccount  # noqa: E402
+from webapp.psp import read_notice  # noqa: E402
 from webapp.services import crypto, funds, inbox, ledger, verification  # noqa: E402
 from webapp.services.ledger import Links  # noqa: E402
 
@@ -123,9 +124,11 @@ def bench_captures(merchant_id: str, sellers: list[str], count: int, batch: int)
 def bench_inbox(merchant_id: str, sellers: list[str], count: int) -> dict:
     ids = _checkouts(merchant_id, sellers, count, "EXECUTING")
     for n, i in enumerate(ids):
-        inbox.receive({"id": f"evt_{n}", "object": "event", "type": "checkout.session.completed",
-                       "data": {"object": {"id": f"cs_{i}", "object": "checkout.session", "status": "complete",
-                                           "payment_status": "paid", "payment_intent": f"pi_{n}"}}})
+        payload = json.dumps({"id": f"evt_{n}", "object": "event", "type": "checkout.session.completed",
+                              "created": 0, "data": {"object": {
+                                  "id": f"cs_{i}", "object": "checkout.session", "status": "complete",
+                                  "payment_status": "paid", "payment_intent": f"pi_{n}"}}})
+        inbox.receive(read_notice(payload), payload)
     before = db.session.scalar(select(func.count()).select_from(LedgerEntry))
     started = time.perf_counter()
     while inbox.drain(500).processed:

@@ -7,7 +7,7 @@ import json
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from psp_sandbox import api, controls, dashboard, page, reports
+from psp_sandbox import api, connect_controls, controls, dashboard, page, reports
 from psp_sandbox.context import Sandbox
 from psp_sandbox.errors import StripeError
 
@@ -16,7 +16,7 @@ def create_app(sb: Sandbox) -> Flask:
     app = Flask(__name__)
     app.extensions["psp_sandbox"] = sb
     api.register(app)
-    for blueprint in (page.bp, controls.bp, reports.bp, dashboard.bp):
+    for blueprint in (page.bp, controls.bp, connect_controls.bp, reports.bp, dashboard.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, _http_error)
     return app

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _prepare_and_serve(args: argparse.Namespace) -> None:
     from psp_sandbox.context import Sandbox
-    from psp_sandbox.resources import accounts, endpoints
+    from psp_sandbox.resources import endpoints, external_accounts
     from psp_sandbox.server import serve
     from psp_sandbox.store import Store
 
@@ -110,7 +110,7 @@ def _prepare_and_serve(args: argparse.Namespace) -> None:
         Store(settings.db_path).reset()
     sb = Sandbox.open(settings)
     with sb.store.write():
-        accounts.ensure_platform_bank_account(sb)
+        external_accounts.ensure_platform_bank_account(sb)
         if settings.webhook_url and settings.webhook_secret:
             endpoints.ensure(sb, settings.webhook_url, settings.webhook_secret,
                              [e.strip() for e in args.webhook_events.split(",") if e.strip()])

@@ -1,6 +1,6 @@
 """Work that falls due on the sandbox clock: funds becoming available, sessions expiring, bank
-transfers settling, payouts progressing, refunds bouncing. Run by a background thread every tick and
-at once when the clock is advanced."""
+transfers settling, payouts progressing (and bounced by the bank), connected accounts' scheduled payouts, refunds
+bouncing. Run by a background thread every tick and at once when the clock is advanced."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import time
 from collections.abc import Callable
 
 from psp_sandbox.context import Sandbox
-from psp_sandbox.resources import accounts, events, ledger, payments, payouts, refunds, sessions
+from psp_sandbox.resources import accounts, events, ledger, payments, payouts, refunds, schedules, sessions
 
 HANDLERS: dict[str, Callable[[Sandbox, str], object]] = {
     "session_expires": sessions.expire_if_due,
     "bank_transfer_settles": payments.settle_bank_transfer,
     "payout_in_transit": payouts.in_transit,
     "payout_arrives": payouts.arrive,
+    "payout_returns": payouts.bank_returns,
+    schedules.TIMER: schedules.run,
     "refund_fails": refunds.fail,
 }
 

@@ -80,6 +80,7 @@ def _refund(card: str, wait: bool) -> Callable[[Api], None]:
 def _transfer(api: Api, iban: str = PAYOUT_PAYS_IBAN) -> str:
     account = api.post("/v1/accounts", {
         "type": "custom", "country": "DE", "email": "seller@example.com",
+        "settings[payouts][schedule][interval]": "manual",
         "external_account[object]": "bank_account", "external_account[country]": "DE",
         "external_account[currency]": "eur", "external_account[account_number]": iban,
     })
@@ -91,6 +92,31 @@ def _transfer(api: Api, iban: str = PAYOUT_PAYS_IBAN) -> str:
 
 def _transfer_created(api: Api) -> None:
     _transfer(api)
+
+
+def _transfer_reversed(api: Api) -> None:
+    _transfer(api)
+    transfer = api.http.get(f"{api.base}/v1/transfers", params={"limit": "1"}, timeout=10).json()["data"][0]
+    api.post(f"/v1/transfers/{transfer['id']}/reversals", {"amount": "500"})
+
+
+def _account_updated(api: Api) -> None:
+    account = _transfer(api)
+    api.post(f"/v1/accounts/{account}", {"metadata[triggered]": "true"})
+
+
+def _external_account_created(api: Api) -> None:
+    account = _transfer(api)
+    api.post(f"/v1/accounts/{account}/external_accounts", {
+        "external_account[object]": "bank_account", "external_account[account_number]": PAYOUT_PAYS_IBAN,
+        "default_for_currency": "true"})
+
+
+def _payout_canceled(api: Api) -> None:
+    account = _transfer(api)
+    api.advance(api.delays["available_delay"])
+    payout = api.post("/v1/payouts", {"amount": "1000", "currency": "eur"}, account=account)
+    api.post(f"/v1/payouts/{payout['id']}/cancel", {}, account=account)
 
 
 def _balance_available(api: Api) -> None:
@@ -124,6 +150,10 @@ RECIPES: dict[str, Callable[[Api], None]] = {
     "transfer.created": _transfer_created, "balance.available": _balance_available,
     "payout.created": _payout(PAYOUT_PAYS_IBAN), "payout.updated": _payout(PAYOUT_PAYS_IBAN),
     "payout.paid": _payout(PAYOUT_PAYS_IBAN), "payout.failed": _payout(PAYOUT_FAILS_IBAN),
+    "payout.canceled": _payout_canceled,
+    "transfer.reversed": _transfer_reversed, "account.updated": _account_updated,
+    "account.external_account.created": _external_account_created,
+    "account.external_account.updated": _external_account_created,
 }
 
 

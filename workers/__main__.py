@@ -16,7 +16,7 @@ from rq.cron import CronScheduler
 
 from workers import jobs
 from workers.context import get_app
-from workers.queues import ALL, LOW
+from workers.queues import ALL, DEFAULT, LOW
 
 
 def work() -> None:
@@ -31,10 +31,14 @@ def work() -> None:
 def cron() -> None:
     app = get_app()
     scheduler = CronScheduler(connection=Redis.from_url(app.config["REDIS_URL"]), logging_level="WARNING")
-    logging.getLogger(__name__).info("scheduler: relay every %ss, sweeper every %ss",
-                                     app.config["RELAY_INTERVAL_SECONDS"], app.config["SWEEP_INTERVAL_SECONDS"])
+    logging.getLogger(__name__).info("scheduler: relay every %ss, sweeper every %ss, payout run daily at %s UTC",
+                                     app.config["RELAY_INTERVAL_SECONDS"], app.config["SWEEP_INTERVAL_SECONDS"],
+                                     app.config["PAYOUT_RUN_AT"])
     scheduler.register(jobs.relay, LOW, interval=app.config["RELAY_INTERVAL_SECONDS"], result_ttl=0)
     scheduler.register(jobs.sweep, LOW, interval=app.config["SWEEP_INTERVAL_SECONDS"], result_ttl=0)
+    hour, minute = app.config["PAYOUT_RUN_AT"].split(":")
+    scheduler.register(jobs.payout_run, DEFAULT, cron=f"{int(minute)} {int(hour)} * * *", result_ttl=3600,
+                       job_timeout=3600)
     scheduler.start()
 
 

@@ -14,14 +14,11 @@ from redis import Redis, RedisError
 from rq import Queue
 
 from webapp.extensions import redis_conn
-from workers.queues import DEFAULT, HIGH
+from webapp.services.topics import queue_of
 
 log = logging.getLogger(__name__)
 
 FLAG_TTL_SECONDS = 10
-# Which queue drains which topic: what a buyer is waiting for goes first.
-TOPIC_QUEUES = {"checkout.register": HIGH, "checkout.sync": HIGH, "inbox": HIGH, "refunds.create": DEFAULT,
-                "refunds.sync": DEFAULT, "ledger.psp_fee": DEFAULT, "ledger.available": DEFAULT}
 
 
 def _flag(topic: str) -> str:
@@ -38,7 +35,7 @@ def wake(topic: str) -> bool:
     try:
         if not client.set(_flag(topic), "1", nx=True, ex=FLAG_TTL_SECONDS):
             return False
-        queue(TOPIC_QUEUES.get(topic, DEFAULT), client).enqueue(
+        queue(queue_of(topic), client).enqueue(
             "workers.jobs.drain", topic, job_timeout=current_app.config.get("DRAIN_JOB_TIMEOUT", 300),
             result_ttl=0, failure_ttl=7 * 24 * 3600)
         return True

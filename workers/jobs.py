@@ -8,41 +8,34 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from datetime import UTC, datetime
 
-from webapp.services import checkout, executor, funds, inbox, outbox, refund_jobs, refunds, sweeper
+from webapp.services import inbox, outbox, payouts, sweeper
+from webapp.services.topics import Queue, registry
 from workers import enqueue
 from workers.context import app_context
-from workers.queues import DEFAULT, HIGH, LOW
 
 log = logging.getLogger(__name__)
 
 # How long one drain job keeps going before it hands over to a fresh job at the back of its queue. Work a
 # buyer waits for (the `high` queue) gets a long turn; everything else yields often, so a worker that is
 # busy booking fees is never more than a moment away from picking up a webhook.
-TIME_BUDGET_SECONDS = {HIGH: 20.0, DEFAULT: 0.5, LOW: 0.5}
+TIME_BUDGET_SECONDS = {Queue.HIGH: 20.0, Queue.DEFAULT: 0.5, Queue.LOW: 0.5}
 
 
 class DeadLetter(Exception):
     """Work that kept failing and was given up on; the message lists it."""
 
 
-def _drainers() -> dict[str, Callable]:
-    return {inbox.TOPIC: inbox.drain, checkout.REGISTER_TOPIC: executor.register_due,
-            checkout.SYNC_TOPIC: executor.sync_due,
-            funds.FEE_TOPIC: funds.book_fees_due, funds.AVAILABLE_TOPIC: funds.make_available_due,
-            refunds.CREATE_TOPIC: refund_jobs.create_due, refunds.SYNC_TOPIC: refund_jobs.sync_due}
-
-
 def drain(topic: str) -> int:
     """Apply due work of `topic` in batches until none is left or the time budget is spent."""
     with app_context():
         enqueue.clear_flag(topic)
-        drainer = _drainers()[topic]
-        deadline = time.monotonic() + TIME_BUDGET_SECONDS[enqueue.TOPIC_QUEUES.get(topic, DEFAULT)]
+        work = registry()[topic]
+        deadline = time.monotonic() + TIME_BUDGET_SECONDS[work.queue]
         processed, dead = 0, []
         while time.monotonic() < deadline:
-            result = drainer()
+            result = work.drain()
             processed += result.processed
             dead.extend(result.dead)
             if result.processed == 0:
@@ -69,3 +62,13 @@ def sweep() -> dict:
     with app_context():
         result = sweeper.sweep()  # the syncs it requests wake a worker when it commits
         return {"syncs_requested": result.syncs_requested, "keys_pruned": result.keys_pruned}
+
+
+def payout_run(day: str | None = None) -> dict:
+    """The daily payout run (RQ cron), for today's UTC date unless `day` (YYYY-MM-DD) is given."""
+    with app_context():
+        when = datetime.strptime(day, "%Y-%m-%d").date() if day else datetime.now(UTC).date()
+        result = payouts.run(when)
+        log.info("payout run %s: %d due, %d created, skipped %s", when, result.due, len(result.created),
+                 result.skipped)
+        return {"day": when.isoformat(), "due": result.due, "created": len(result.created), "skipped": result.skipped}

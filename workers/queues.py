@@ -1,7 +1,7 @@
 """Queue names, highest priority first: a worker drains `high` before it looks at `default`."""
 
-HIGH = "high"        # what a buyer is waiting on: registering a checkout with the PSP, applying results
-DEFAULT = "default"  # the ledger, refunds, payouts
-LOW = "low"          # sweeps and reports
+from webapp.services.topics import Queue
+
+HIGH, DEFAULT, LOW = Queue.HIGH.value, Queue.DEFAULT.value, Queue.LOW.value
 
 ALL = (HIGH, DEFAULT, LOW)

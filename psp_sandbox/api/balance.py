@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from psp_sandbox import params as p
 from psp_sandbox.api import Call, owned, route
+from psp_sandbox.errors import invalid, no_such
 from psp_sandbox.lists import Query, page
 from psp_sandbox.resources import accounts, ledger
 
@@ -18,11 +20,16 @@ def list_balance_transactions(call: Call) -> dict:
     query = Query("balance_transaction", call.account).field("type", params.get("type"))
     query.field("currency", params.get("currency")).field("source", params.get("source"))
     query.time_range("created", params, "created")
-    payout = params.get("payout")
-    if payout:
-        # Only automatic payouts settle a set of transactions; the sandbox's payouts are manual, as on Stripe
-        # such a filter then returns the payout's own transaction.
-        query.field("source", payout)
+    payout_id = p.string(params, "payout")
+    if payout_id:
+        payout = call.sb.store.get(payout_id, call.account, "payout")
+        if payout is None:
+            raise no_such("payout", payout_id, "payout")
+        if not payout["automatic"]:
+            # Stripe itemizes automatic payouts only.
+            raise invalid("Balance transaction history can only be filtered on automatic transfers, not manual.",
+                          "payout")
+        query.raw("json_extract(private, '$.automatic_payout') = ?", payout_id)
     return page(call.sb.store, query, params, "/v1/balance_transactions")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from psp_sandbox.context import Sandbox
-from psp_sandbox.ids import new_id
+from psp_sandbox.ids import PLATFORM_ACCOUNT, new_id
 from psp_sandbox.store import Row
 
 # Stripe's reporting categories per balance transaction type (see its balance report docs).
@@ -18,7 +18,12 @@ CATEGORY = {
     "transfer": "transfer",
     "payout": "payout",
     "payout_failure": "payout_reversal",
+    "payout_cancel": "payout_reversal",
     "payment_failure_refund": "charge_failure",
+    # A transfer reversal: `transfer_refund` on the platform, the destination payment's refund on the account.
+    "transfer_refund": "transfer_reversal",
+    "payment_refund": "transfer_reversal",
+    "adjustment": "other_adjustment",
 }
 DESCRIPTION = {"charge": "Stripe processing fees"}
 
@@ -34,6 +39,7 @@ def record(
     fee: int = 0,
     description: str | None = None,
     available_on: int | None = None,
+    private: dict | None = None,
 ) -> Row:
     now = sb.clock.now()
     available_on = now if available_on is None else available_on
@@ -59,7 +65,7 @@ def record(
         "status": status,
         "type": type_,
     }
-    row = sb.store.insert(transaction, account)
+    row = sb.store.insert(transaction, account, private)
     _change_balance(sb, account, currency, status, amount - fee)
     if status == "pending":
         sb.store.add_timer(available_on, "funds_available", transaction["id"])
@@ -94,16 +100,33 @@ def available(sb: Sandbox, account: str, currency: str) -> int:
     return found[0] if found else 0
 
 
-def balance(sb: Sandbox, account: str, default_currency: str) -> dict:
-    rows = sb.store.conn().execute(
+def amounts(sb: Sandbox, account: str) -> list[tuple[str, int, int]]:
+    """(currency, available, pending) per currency the account has ever held; amounts may be negative."""
+    return sb.store.conn().execute(
         "SELECT currency, available, pending FROM balances WHERE account = ? ORDER BY currency", (account,)
-    ).fetchall() or [(default_currency, 0, 0)]
-    return {
+    ).fetchall()
+
+
+def balance(sb: Sandbox, account: str, default_currency: str) -> dict:
+    """Stripe's Balance. A connected account's amounts can be negative; the platform's `connect_reserved` holds
+    what its connected accounts owe (the sum of their negative available balances), as Stripe reserves it."""
+    rows = amounts(sb, account) or [(default_currency, 0, 0)]
+    body = {
         "object": "balance",
         "available": [_amount(currency, amount) for currency, amount, _ in rows],
         "livemode": False,
         "pending": [_amount(currency, amount) for currency, _, amount in rows],
     }
+    if account == PLATFORM_ACCOUNT:
+        owed = dict(sb.store.conn().execute(
+            "SELECT currency, -SUM(available) FROM balances WHERE account != ? AND available < 0 GROUP BY currency",
+            (PLATFORM_ACCOUNT,),
+        ).fetchall())
+        currencies = sorted({currency for currency, _, _ in rows} | set(owed))
+        body["connect_reserved"] = [{"amount": owed.get(currency, 0), "currency": currency} for currency in currencies]
+    else:
+        body["connect_reserved"] = [{"amount": 0, "currency": currency} for currency, _, _ in rows]
+    return body
 
 
 def _amount(currency: str, amount: int) -> dict:

@@ -11,7 +11,7 @@ from psp_sandbox import params as p
 from psp_sandbox.context import Sandbox
 from psp_sandbox.errors import invalid, no_such
 from psp_sandbox.ids import PLATFORM_ACCOUNT, new_id
-from psp_sandbox.resources import events, ledger
+from psp_sandbox.resources import accounts, events, ledger
 from psp_sandbox.store import Row
 
 INSUFFICIENT = (
@@ -26,8 +26,10 @@ def create(sb: Sandbox, params: dict) -> Row:
     currency = p.currency(params)
     assert currency is not None
     destination = p.string(params, "destination", required=True) or ""
-    if sb.store.get(destination, PLATFORM_ACCOUNT, "account") is None:
+    account = sb.store.get(destination, PLATFORM_ACCOUNT, "account")
+    if account is None:
         raise no_such("destination", destination, "destination")
+    accounts.require_transfers(account)
     source = _source_charge(sb, params, amount, currency)
     if source is None and ledger.available(sb, PLATFORM_ACCOUNT, currency) < amount:
         raise invalid(INSUFFICIENT, code="balance_insufficient")

@@ -17,7 +17,7 @@ from tests.support.processes import Process, free_port
 from tests.support.sandbox import API_KEY, start_sandbox
 from webapp import create_app
 from webapp.extensions import db
-from webapp.services.inbox import subscribed_events
+from webapp.psp import subscribed_events
 from workers.context import use_app
 
 WEBHOOK_SECRET = "whsec_gateway_integration_tests_0123456789"

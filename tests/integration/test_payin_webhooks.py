@@ -191,7 +191,8 @@ def test_status_endpoint_reports_what_the_socket_would(shop, client, gateway_psp
     assert client.get("/checkout/pay_nosuchcheckout/status").status_code == 404
 
 
-def test_a_malformed_event_does_not_hold_back_the_rest_of_its_batch(shop, client, gateway_psp):
+def test_a_malformed_event_is_refused_at_the_edge_and_a_bad_stored_one_does_not_hold_back_its_batch(
+        shop, client, gateway_psp):
     sellers, api = shop
     event = pay.executing_checkout(client, api, sellers)
     completed = _event(
@@ -201,10 +202,14 @@ def test_a_malformed_event_does_not_hold_back_the_rest_of_its_batch(shop, client
         payment_status="paid",
     )
     broken = _event({"object": "checkout.session"}, "checkout.session.completed")  # no session id at all
-    assert _post(client, broken).status_code == 200
+    assert _post(client, broken).status_code == 400  # a PSP retry would not fix it: nothing is stored
+    assert db.session.get(PspEvent, broken["id"]) is None
+    # A row that cannot be read once stored (e.g. by an older release) is held back on its own.
+    db.session.add(PspEvent(id="evt_unreadable", type="checkout.session.completed", payload="{not json"))
+    db.session.commit()
     assert _post(client, completed).status_code == 200
     pay.drain("inbox")
     assert pay.event(event.id).status == "SUCCESS"
     db.session.rollback()
-    held = db.session.get(PspEvent, broken["id"])
-    assert held.processed_at is None and held.attempts == 1 and "KeyError" in held.last_error
+    held = db.session.get(PspEvent, "evt_unreadable")
+    assert held.processed_at is None and held.attempts >= 1 and "MalformedNotice" in held.last_error

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from webapp.services import accounts, api_keys
+from webapp.domain.sellers import NewSeller
+from webapp.services import accounts, api_keys, sellers
 
 PASSWORD = "correct horse battery staple"
 IBANS = ["DE89370400440532013000", "NL91ABNA0417164300", "GB82WEST12345698765432",
@@ -18,7 +19,7 @@ def merchant(name: str | None = None, email: str | None = None):
 
 
 def seller(merchant, index: int = 0, currency: str = "USD", name: str | None = None):
-    return accounts.add_seller_account(merchant, name or f"Seller {index}", IBANS[index], currency)
+    return sellers.create(merchant, NewSeller.basic(name or f"Seller {index}", IBANS[index], currency))
 
 
 def api_key(merchant, name: str = "test key") -> str:

@@ -9,7 +9,16 @@ import itertools
 import threading
 from dataclasses import dataclass, field, replace
 
-from webapp.psp import ChargeFunds, CheckoutSession, NewCheckoutSession, NewRefund, PspRefund, PspRejected
+from webapp.psp import (
+    ChargeFunds,
+    CheckoutSession,
+    NewCheckoutSession,
+    NewRefund,
+    Notice,
+    PspRefund,
+    PspRefundStatus,
+    PspRejected,
+)
 
 DAY = 86_400
 
@@ -32,7 +41,7 @@ class FakePsp:
     def charge(self, payment_intent_id: str, amount: int, currency: str) -> ChargeFunds:
         fee = round(amount * 0.029) + 30
         funds = ChargeFunds(self._id("ch"), payment_intent_id, amount, currency, self._id("txn"), fee, amount - fee,
-                            self.now + 2 * DAY, "pending")
+                            self.now + 2 * DAY, False)
         self.charges[payment_intent_id] = funds
         return funds
 
@@ -40,11 +49,11 @@ class FakePsp:
         self.now += seconds
         for intent, funds in self.charges.items():
             if funds.available_on <= self.now:
-                self.charges[intent] = replace(funds, status="available")
+                self.charges[intent] = replace(funds, available=True)
 
     def bounce(self, refund_id: str) -> PspRefund:
         """The refund fails after it succeeded (Stripe's 4000 0000 0000 5126)."""
-        self.refunds[refund_id] = replace(self.refunds[refund_id], status="failed",
+        self.refunds[refund_id] = replace(self.refunds[refund_id], status=PspRefundStatus.FAILED,
                                           failure_reason="expired_or_canceled_card")
         return self.refunds[refund_id]
 
@@ -69,7 +78,7 @@ class FakePsp:
     def expire_checkout_session(self, session_id: str) -> CheckoutSession:
         raise PspRejected(f"No such checkout session: {session_id}")
 
-    def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict:
+    def verify_webhook(self, payload: bytes, signature_header: str | None) -> Notice:
         raise PspRejected("the fake PSP sends no webhooks over HTTP")
 
     def retrieve_charge_funds(self, payment_intent_id: str) -> ChargeFunds:
@@ -86,11 +95,12 @@ class FakePsp:
                 return self.refunds[self.by_key[request.idempotency_key]]
             charge = self.charges[request.payment_intent_id]
             refunded = sum(r.amount for r in self.refunds.values()
-                           if r.payment_intent_id == request.payment_intent_id and r.status != "failed")
+                           if r.payment_intent_id == request.payment_intent_id
+                           and r.status is not PspRefundStatus.FAILED)
             if refunded + request.amount > charge.amount:
                 raise PspRejected("Refund amount is greater than unrefunded amount on charge.", code="amount_too_large")
-            refund = PspRefund(self._id("re"), "succeeded", request.amount, charge.currency, request.payment_intent_id,
-                               None, dict(request.metadata))
+            refund = PspRefund(self._id("re"), PspRefundStatus.SUCCEEDED, request.amount, charge.currency,
+                               request.payment_intent_id, None, dict(request.metadata))
             self.refunds[refund.id] = refund
             self.by_key[request.idempotency_key] = refund.id
             return refund

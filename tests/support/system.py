@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.support.processes import ROOT, Process, free_port, python, start, wait_http
 from tests.support.sandbox import API_KEY, start_sandbox
-from webapp.services.inbox import subscribed_events
+from webapp.psp import subscribed_events
 
 WEBHOOK_SECRET = "whsec_e2e_gateway_0123456789abcdef"
 

@@ -8,6 +8,7 @@ PSP's event documents fed through the real inbox, in a shuffled order and severa
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from webapp.models import (
     Refund,
     SellerAccount,
 )
+from webapp.psp import read_notice
 from webapp.services import crypto, funds, inbox, refund_jobs, refunds, verification
 
 SCHEDULE = FeeSchedule(300, 30)
@@ -94,16 +96,17 @@ def _deliver(events: list[dict], copies: int, rng: random.Random) -> None:
     batch = [event for event in events for _ in range(1 + rng.randrange(copies))]
     rng.shuffle(batch)
     for event in batch:
-        inbox.receive(event)
+        payload = json.dumps(event)
+        inbox.receive(read_notice(payload), payload)
     _drain()
 
 
 def _drain() -> None:
     for _ in range(50):
-        done = sum(job().processed for job in (inbox.drain, lambda: funds.book_fees_due(psp=PSP[0]),
+        done = sum(job().processed for job in (inbox.drain, lambda: funds.BOOK_FEES.drain(psp=PSP[0]),
                                                funds.make_available_due,
-                                               lambda: refund_jobs.create_due(psp=PSP[0]),
-                                               lambda: refund_jobs.sync_due(psp=PSP[0])))
+                                               lambda: refund_jobs.CREATE.drain(psp=PSP[0]),
+                                               lambda: refund_jobs.SYNC.drain(psp=PSP[0])))
         if not done:
             return
     raise AssertionError("the money jobs did not settle")

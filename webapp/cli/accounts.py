@@ -6,7 +6,9 @@ import click
 from flask.cli import AppGroup
 
 from webapp.domain.errors import DomainError
+from webapp.domain.sellers import NewSeller
 from webapp.services import accounts, api_keys
+from webapp.services import sellers as seller_service
 
 
 def _fail(exc: DomainError) -> None:
@@ -55,7 +57,7 @@ def create_merchant(name: str, email: str, password: str) -> None:
 def add_seller(merchant_ref: str, name: str, iban: str, currency: str) -> None:
     """Add a seller account to a merchant."""
     try:
-        seller = accounts.add_seller_account(accounts.find_merchant(merchant_ref), name, iban, currency)
+        seller = seller_service.create(accounts.find_merchant(merchant_ref), NewSeller.basic(name, iban, currency))
     except DomainError as exc:
         _fail(exc)
     click.echo(f"Seller account {seller.id} ({seller.display_name}, {seller.currency}) added.")

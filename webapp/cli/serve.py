@@ -19,7 +19,7 @@ from honcho.environ import parse_procfile
 from honcho.manager import Manager
 
 from config import ROOT
-from webapp.services import inbox
+from webapp.psp import subscribed_events
 from webapp.services.demo import read_env_file
 
 
@@ -73,7 +73,7 @@ def serve(port: int | None) -> None:
         "PUBLIC_BASE_URL": config["PUBLIC_BASE_URL"],
         "REDIS_URL": config["REDIS_URL"],
         "STRIPE_WEBHOOK_SECRET": config["STRIPE_WEBHOOK_SECRET"],
-        "PSP_SANDBOX_WEBHOOK_EVENTS": ",".join(inbox.subscribed_events()),
+        "PSP_SANDBOX_WEBHOOK_EVENTS": ",".join(subscribed_events()),
         "PYTHONUNBUFFERED": "1",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }

@@ -15,8 +15,14 @@ Accounts (one per currency, plus one pair per seller account):
   processing fees (expense).
 - `platform:refunds:<CUR>` — refunds reserved and sent to the PSP whose outcome is not known yet
   (liability: money owed to buyers).
-- `platform:payouts_in_transit:<CUR>` — for the payout issue: money taken from a wallet for a payout the
-  PSP has not confirmed yet (liability).
+- `platform:payouts_in_transit:<CUR>` — money taken from a wallet for a payout the PSP has not confirmed
+  paid yet (liability: still owed to the seller until the bank has it).
+- `platform:psp_connected:<CUR>` — money transferred to sellers' connected accounts at the PSP and not yet
+  paid to their banks (asset: it comes back by a transfer reversal if the payout fails).
+
+A seller's available wallet may go negative, and only through a refund taken after its money was paid out:
+the debt is netted from the next payouts (Stripe's `debit_negative_balances` model). A pending wallet never
+goes negative.
 
 The posting rules below build the entry of each business event; its `key` is unique in the database,
 so each event posts at most once.
@@ -51,9 +57,11 @@ class AccountKind(StrEnum):
     PSP_FEES = "psp_fees"
     REFUNDS = "refunds"
     PAYOUTS_IN_TRANSIT = "payouts_in_transit"
+    PSP_CONNECTED = "psp_connected"
 
 
-DEBIT_NORMAL = frozenset({AccountKind.PSP_PENDING, AccountKind.PSP_AVAILABLE, AccountKind.PSP_FEES})
+DEBIT_NORMAL = frozenset({AccountKind.PSP_PENDING, AccountKind.PSP_AVAILABLE, AccountKind.PSP_FEES,
+                          AccountKind.PSP_CONNECTED})
 WALLET_KINDS = frozenset({AccountKind.WALLET_PENDING, AccountKind.WALLET_AVAILABLE})
 LABELS = {
     AccountKind.PSP_PENDING: "PSP balance, pending",
@@ -64,11 +72,12 @@ LABELS = {
     AccountKind.PSP_FEES: "PSP processing fees",
     AccountKind.REFUNDS: "Refunds in flight",
     AccountKind.PAYOUTS_IN_TRANSIT: "Payouts in transit",
+    AccountKind.PSP_CONNECTED: "Sellers' PSP balances",
 }
 _PLATFORM_CODES = {
     AccountKind.PSP_PENDING: "psp_pending", AccountKind.PSP_AVAILABLE: "psp_available",
     AccountKind.FEE_REVENUE: "fee_revenue", AccountKind.PSP_FEES: "psp_fees", AccountKind.REFUNDS: "refunds",
-    AccountKind.PAYOUTS_IN_TRANSIT: "payouts_in_transit",
+    AccountKind.PAYOUTS_IN_TRANSIT: "payouts_in_transit", AccountKind.PSP_CONNECTED: "psp_connected",
 }
 
 
@@ -145,6 +154,12 @@ class EntryKind(StrEnum):
     REFUND_PAID = "refund_paid"
     REFUND_RELEASED = "refund_released"
     REFUND_RETURNED = "refund_returned"
+    PAYOUT_RESERVED = "payout_reserved"
+    PAYOUT_TRANSFERRED = "payout_transferred"
+    PAYOUT_PAID = "payout_paid"
+    PAYOUT_UNPAID = "payout_unpaid"
+    PAYOUT_RETURNED = "payout_returned"
+    PAYOUT_REVERSED = "payout_reversed"
 
 
 def sums_by_currency(postings: Iterable[Posting]) -> dict[str, int]:

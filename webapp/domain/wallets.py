@@ -36,6 +36,14 @@ class Funds(StrEnum):
     AVAILABLE = "available"
 
 
+def may_go_negative(side: Funds) -> bool:
+    """Whether a refund may take a wallet side below zero. The available side may: after a payout the seller's
+    money is at its bank, and the refund's debt is netted from the next payouts (Stripe's
+    `debit_negative_balances` model). The pending side never: it holds exactly the seller's shares not yet paid
+    out, so a refund larger than it is a mistake."""
+    return side is Funds.AVAILABLE
+
+
 class RefundPolicy(StrEnum):
     PROPORTIONAL = "proportional"
     RETAIN = "retain"

@@ -5,9 +5,10 @@ from webapp.models.api_keys import ApiKey
 from webapp.models.infrastructure import IdempotencyKey, OutboxMessage, PspEvent
 from webapp.models.ledger import LedgerAccount, LedgerEntry, LedgerPosting, OrderFunds, PspAvailability, PspCharge
 from webapp.models.payments import PaymentActivity, PaymentEvent, PaymentOrder, PspSession
+from webapp.models.payouts import Payout, PayoutItem
 from webapp.models.refunds import Refund
 from webapp.models.sellers import SellerAccount
 
 __all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPosting", "Merchant", "OrderFunds",
-           "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder", "PspAvailability", "PspCharge",
-           "PspEvent", "PspSession", "Refund", "SellerAccount", "User"]
+           "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder", "Payout", "PayoutItem",
+           "PspAvailability", "PspCharge", "PspEvent", "PspSession", "Refund", "SellerAccount", "User"]

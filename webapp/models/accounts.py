@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.dbtypes import UTCDateTime, new_id, utcnow
@@ -22,6 +22,9 @@ class Merchant(Model):
     # Platform fee per payment order; NULL means the platform's default (PLATFORM_FEE_BPS / _FIXED_MINOR).
     fee_bps: Mapped[int | None] = mapped_column(Integer)
     fee_fixed_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # Payout schedule and minimum (minor units) for its new seller accounts; NULL: daily, no minimum.
+    default_payout_schedule: Mapped[str | None] = mapped_column(Text)  # JSON of domain.payouts.Schedule
+    default_minimum_payout_minor: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="merchant")

@@ -16,10 +16,11 @@ from webapp.dbtypes import UTCDateTime, utcnow
 from webapp.extensions import Model
 
 _KINDS = ("('psp_pending', 'psp_available', 'wallet_pending', 'wallet_available', 'fee_revenue', 'psp_fees', "
-          "'refunds', 'payouts_in_transit')")
+          "'refunds', 'payouts_in_transit', 'psp_connected')")
 _FUNDS = "('pending', 'available')"
 _ENTRY_KINDS = ("('capture', 'psp_fee', 'funds_available', 'refund_reserved', 'refund_paid', 'refund_released', "
-                "'refund_returned')")
+                "'refund_returned', 'payout_reserved', 'payout_transferred', 'payout_paid', 'payout_unpaid', "
+                "'payout_returned', 'payout_reversed')")
 
 
 def _bigint_id() -> Mapped[int]:
@@ -34,8 +35,8 @@ class LedgerAccount(Model):
     __table_args__ = (
         CheckConstraint(f"kind IN {_KINDS}", name="kind_known"),
         CheckConstraint("sign IN (1, -1)", name="sign_known"),
-        CheckConstraint("kind NOT IN ('wallet_pending', 'wallet_available') OR balance >= 0",
-                        name="wallet_not_negative"),
+        # An available wallet may go negative through a refund after a payout (see webapp.domain.ledger).
+        CheckConstraint("kind <> 'wallet_pending' OR balance >= 0", name="pending_wallet_not_negative"),
     )
 
     id: Mapped[str] = mapped_column(String(120), primary_key=True)  # e.g. seller:sel_…:pending:USD
@@ -63,6 +64,7 @@ class LedgerEntry(Model):
     payment_event_id: Mapped[str | None] = mapped_column(ForeignKey("payment_events.id"), index=True)
     payment_order_id: Mapped[str | None] = mapped_column(ForeignKey("payment_orders.id"))
     refund_id: Mapped[str | None] = mapped_column(ForeignKey("refunds.id"))
+    payout_id: Mapped[str | None] = mapped_column(ForeignKey("payouts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     postings: Mapped[list[LedgerPosting]] = relationship(back_populates="entry", order_by="LedgerPosting.id")
@@ -114,6 +116,7 @@ class OrderFunds(Model):
     fee_fixed_minor: Mapped[int] = mapped_column(BigInteger)
     funds: Mapped[str] = mapped_column(String(20), default="pending")
     seller_pending: Mapped[int] = mapped_column(BigInteger)
+    available_amount: Mapped[int | None] = mapped_column(BigInteger)  # the share moved to the available wallet
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -7,9 +7,11 @@ from flask_login import current_user
 
 from webapp.auth.access import merchant_required, own_or_404
 from webapp.domain.errors import DomainError
+from webapp.domain.sellers import NewSeller
 from webapp.models import SellerAccount
 from webapp.portal.forms import ApiKeyForm, ConfirmForm, SellerAccountForm
-from webapp.services import accounts, api_keys, reveal
+from webapp.services import api_keys, reveal
+from webapp.services import sellers as seller_service
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -32,8 +34,8 @@ def sellers():
     status = 200
     if form.validate_on_submit():
         try:
-            seller = accounts.add_seller_account(merchant, form.display_name.data, form.iban.data,
-                                                 form.currency.data)
+            seller = seller_service.create(merchant, NewSeller.basic(form.display_name.data, form.iban.data,
+                                                                     form.currency.data))
         except DomainError as exc:
             field = getattr(form, exc.param or "", None)
             (field.errors if field is not None else form.form_errors).append(exc.message)
@@ -59,7 +61,7 @@ def seller_status(seller_id: str, status: str):
     seller = own_or_404(SellerAccount, seller_id)
     if not ConfirmForm().validate_on_submit() or status not in ("active", "disabled"):
         abort(400)
-    accounts.set_seller_status(current_user.merchant, seller.id, status)
+    seller_service.set_status(current_user.merchant, seller.id, status)
     flash(f"“{seller.display_name}” is now {status}.", "success")
     return redirect(url_for("portal.seller", seller_id=seller.id))
 

@@ -1,18 +1,55 @@
 """The PSP port: what the gateway needs from a payment service provider, independent of Stripe's SDK.
 
 `get_psp()` returns the process's adapter (Stripe's SDK pointed at STRIPE_API_BASE: the sandbox by
-default, real Stripe with real keys). Tests may pass any object with the same methods.
+default, real Stripe with real keys). Tests may pass any object with the same methods. Values both ways are
+the port's own types (webapp.psp.types, webapp.psp.notices): no Stripe field name leaves this package.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
+
+from webapp.psp.notices import MalformedNotice, Notice, NoticeKind
+from webapp.psp.stripe_objects import read_notice, subscribed_events
+from webapp.psp.types import (
+    BankAccountDetails,
+    BankAccountState,
+    ChargeFunds,
+    ChargeRefunded,
+    CheckoutSession,
+    ConnectedAccount,
+    FundsAvailable,
+    LineItem,
+    NewBankAccount,
+    NewCheckoutSession,
+    NewConnectedAccount,
+    NewPayout,
+    NewRefund,
+    NewReversal,
+    NewTransfer,
+    PspBankAccount,
+    PspPayout,
+    PspPayoutStatus,
+    PspRefund,
+    PspRefundStatus,
+    PspReversal,
+    PspTransfer,
+    SessionState,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+__all__ = [
+    "BATCH", "CONCURRENCY", "BankAccountDetails", "BankAccountState", "ChargeFunds", "ChargeRefunded",
+    "CheckoutSession", "ConnectedAccount", "FundsAvailable", "LineItem", "MalformedNotice", "NewBankAccount",
+    "NewCheckoutSession", "NewConnectedAccount", "NewPayout", "NewRefund", "NewReversal", "NewTransfer", "Notice",
+    "NoticeKind", "Psp", "PspBankAccount", "PspError", "PspPayout", "PspPayoutStatus", "PspRefund",
+    "PspRefundStatus", "PspRejected", "PspReversal", "PspTransfer", "PspUnavailable", "SessionState",
+    "WebhookRejected", "call_each", "get_psp", "read_notice", "subscribed_events",
+]
 
 
 class PspError(Exception):
@@ -41,75 +78,6 @@ class WebhookRejected(Exception):
     """A webhook whose signature, timestamp or body does not verify."""
 
 
-@dataclass(frozen=True)
-class LineItem:
-    name: str
-    amount: int  # minor units
-    currency: str
-
-
-@dataclass(frozen=True)
-class NewCheckoutSession:
-    """What the executor asks the PSP to create: one hosted payment page for a whole checkout."""
-
-    idempotency_key: str
-    line_items: tuple[LineItem, ...]
-    success_url: str
-    cancel_url: str
-    client_reference_id: str
-    customer_email: str
-    transfer_group: str
-    metadata: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CheckoutSession:
-    id: str
-    url: str | None
-    status: str | None            # open | complete | expired
-    payment_status: str | None    # paid | unpaid | no_payment_required
-    payment_intent_id: str | None
-    payment_intent_status: str | None
-    client_reference_id: str | None
-    metadata: dict[str, str]
-
-
-@dataclass(frozen=True)
-class ChargeFunds:
-    """The charge that paid a PaymentIntent, with its balance transaction: what the PSP kept as its fee and
-    when the rest becomes available (`available_on`, PSP time in Unix seconds)."""
-
-    charge_id: str
-    payment_intent_id: str
-    amount: int
-    currency: str
-    balance_transaction_id: str | None
-    fee: int
-    net: int
-    available_on: int
-    status: str  # of the balance transaction: pending | available
-
-
-@dataclass(frozen=True)
-class NewRefund:
-    idempotency_key: str
-    payment_intent_id: str
-    amount: int
-    reason: str | None
-    metadata: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PspRefund:
-    id: str
-    status: str | None  # pending | requires_action | succeeded | failed | canceled
-    amount: int
-    currency: str
-    payment_intent_id: str | None
-    failure_reason: str | None
-    metadata: dict[str, str]
-
-
 class Psp(Protocol):
     def create_checkout_session(self, request: NewCheckoutSession) -> CheckoutSession: ...
 
@@ -123,7 +91,21 @@ class Psp(Protocol):
 
     def list_refunds(self, payment_intent_id: str) -> list[PspRefund]: ...
 
-    def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict: ...
+    def create_connected_account(self, request: NewConnectedAccount) -> ConnectedAccount: ...
+
+    def retrieve_connected_account(self, account_id: str) -> ConnectedAccount: ...
+
+    def add_bank_account(self, request: NewBankAccount) -> PspBankAccount: ...
+
+    def create_transfer(self, request: NewTransfer) -> PspTransfer: ...
+
+    def create_reversal(self, request: NewReversal) -> PspReversal: ...
+
+    def create_payout(self, request: NewPayout) -> PspPayout: ...
+
+    def retrieve_payout(self, account_id: str, payout_id: str) -> PspPayout: ...
+
+    def verify_webhook(self, payload: bytes, signature_header: str | None) -> Notice: ...
 
 
 # PSP calls a batch makes at once; a batch is twice that, so a job ends long before its lease runs out.

@@ -1,14 +1,14 @@
 """The Stripe adapter: the only module that imports `stripe`.
 
-It talks to STRIPE_API_BASE (the offline sandbox by default, https://api.stripe.com with real keys) and
-maps the SDK's exceptions onto the port's retryable / rejected errors.
+It talks to STRIPE_API_BASE (the offline sandbox by default, https://api.stripe.com with real keys), maps the
+SDK's exceptions onto the port's retryable / rejected errors, and reads answers with webapp.psp.stripe_objects.
 """
 
 from __future__ import annotations
 
-import json
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import stripe
 from flask import current_app
@@ -16,16 +16,30 @@ from flask import current_app
 from webapp.psp import (
     ChargeFunds,
     CheckoutSession,
+    ConnectedAccount,
+    MalformedNotice,
+    NewBankAccount,
     NewCheckoutSession,
+    NewConnectedAccount,
+    NewPayout,
     NewRefund,
+    NewReversal,
+    NewTransfer,
+    Notice,
+    PspBankAccount,
     PspError,
+    PspPayout,
     PspRefund,
     PspRejected,
+    PspReversal,
+    PspTransfer,
     PspUnavailable,
     WebhookRejected,
+    stripe_objects,
 )
 
 _RETRYABLE = (stripe.APIConnectionError, stripe.RateLimitError)
+T = TypeVar("T")
 
 
 def _translate(exc: stripe.StripeError) -> PspError:
@@ -39,37 +53,6 @@ def _translate(exc: stripe.StripeError) -> PspError:
     if status == 409:  # a concurrent request with the same idempotency key: ask again later
         return PspUnavailable(message, code=code, http_status=status)
     return PspRejected(message, code=code, http_status=status)
-
-
-def _session(found: stripe.StripeObject) -> CheckoutSession:
-    obj: dict[str, Any] = found.to_dict()
-    intent = obj.get("payment_intent")
-    intent_id = intent if isinstance(intent, str) else (intent.get("id") if intent else None)
-    intent_status = None if isinstance(intent, str) or intent is None else intent.get("status")
-    return CheckoutSession(
-        id=obj["id"],
-        url=obj.get("url"),
-        status=obj.get("status"),
-        payment_status=obj.get("payment_status"),
-        payment_intent_id=intent_id,
-        payment_intent_status=intent_status,
-        client_reference_id=obj.get("client_reference_id"),
-        metadata=dict(obj.get("metadata") or {}),
-    )
-
-
-def _refund(found: stripe.StripeObject) -> PspRefund:
-    obj: dict[str, Any] = found.to_dict()
-    intent = obj.get("payment_intent")
-    return PspRefund(
-        id=obj["id"],
-        status=obj.get("status"),
-        amount=int(obj.get("amount") or 0),
-        currency=str(obj.get("currency") or "").upper(),
-        payment_intent_id=intent if isinstance(intent, str) else (intent.get("id") if intent else None),
-        failure_reason=obj.get("failure_reason"),
-        metadata=dict(obj.get("metadata") or {}),
-    )
 
 
 def _charge_funds(payment_intent_id: str, intent: dict[str, Any]) -> ChargeFunds:
@@ -89,14 +72,20 @@ def _charge_funds(payment_intent_id: str, intent: dict[str, Any]) -> ChargeFunds
         fee=int(transaction.get("fee") or 0),
         net=int(transaction["net"]),
         available_on=int(transaction["available_on"]),
-        status=str(transaction.get("status")),
+        available=transaction.get("status") == "available",
     )
+
+
+def _bank_params(request_bank) -> dict[str, Any]:
+    return {"object": "bank_account", "account_number": request_bank.iban, "country": request_bank.country,
+            "currency": request_bank.currency.lower(), "account_holder_name": request_bank.holder_name,
+            "account_holder_type": "individual"}
 
 
 class StripePsp:
     """Implements webapp.psp.Psp with the official SDK (one client per process; it is thread-safe)."""
 
-    def __init__(self, api_key: str, api_base: str, webhook_secret: str, max_network_retries: int,
+    def __init__(self, api_key: str, api_base: str, webhook_secrets: tuple[str, ...], max_network_retries: int,
                  timeout: float = 20) -> None:
         self._client = stripe.StripeClient(
             api_key,
@@ -104,7 +93,23 @@ class StripePsp:
             max_network_retries=max_network_retries,
             http_client=stripe.RequestsClient(timeout=timeout),
         )
-        self._webhook_secret = webhook_secret
+        self._webhook_secrets = webhook_secrets
+
+    @staticmethod
+    def _call(request: Callable[[], T]) -> T:
+        try:
+            return request()
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    @staticmethod
+    def _read(read: Callable[[dict], T], found: stripe.StripeObject) -> T:
+        try:
+            return read(found.to_dict())
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PspRejected(f"unexpected answer from the PSP: {exc}") from exc
+
+    # Pay-in.
 
     def create_checkout_session(self, request: NewCheckoutSession) -> CheckoutSession:
         params: dict[str, Any] = {
@@ -121,34 +126,23 @@ class StripePsp:
             "metadata": request.metadata,
             "payment_intent_data": {"transfer_group": request.transfer_group, "metadata": request.metadata},
         }
-        try:
-            created = self._client.v1.checkout.sessions.create(
-                params, {"idempotency_key": request.idempotency_key})  # type: ignore[arg-type]
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
-        return _session(created)
+        created = self._call(lambda: self._client.v1.checkout.sessions.create(
+            params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
+        return self._read(stripe_objects.session, created)
 
     def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
-        try:
-            found = self._client.v1.checkout.sessions.retrieve(session_id, {"expand": ["payment_intent"]})
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
-        return _session(found)
+        found = self._call(lambda: self._client.v1.checkout.sessions.retrieve(
+            session_id, {"expand": ["payment_intent"]}))
+        return self._read(stripe_objects.session, found)
 
     def expire_checkout_session(self, session_id: str) -> CheckoutSession:
-        try:
-            expired = self._client.v1.checkout.sessions.expire(session_id)
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
-        return _session(expired)
+        expired = self._call(lambda: self._client.v1.checkout.sessions.expire(session_id))
+        return self._read(stripe_objects.session, expired)
 
     def retrieve_charge_funds(self, payment_intent_id: str) -> ChargeFunds:
         """The PaymentIntent's charge and its balance transaction (fee, net, available_on), in one call."""
-        try:
-            intent = self._client.v1.payment_intents.retrieve(
-                payment_intent_id, {"expand": ["latest_charge.balance_transaction"]})
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
+        intent = self._call(lambda: self._client.v1.payment_intents.retrieve(
+            payment_intent_id, {"expand": ["latest_charge.balance_transaction"]}))
         return _charge_funds(payment_intent_id, intent.to_dict())
 
     def create_refund(self, request: NewRefund) -> PspRefund:
@@ -156,34 +150,96 @@ class StripePsp:
                                   "metadata": request.metadata}
         if request.reason:
             params["reason"] = request.reason
-        try:
-            created = self._client.v1.refunds.create(
-                params, {"idempotency_key": request.idempotency_key})  # type: ignore[arg-type]
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
-        return _refund(created)
+        created = self._call(lambda: self._client.v1.refunds.create(
+            params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
+        return self._read(stripe_objects.refund, created)
 
     def list_refunds(self, payment_intent_id: str) -> list[PspRefund]:
-        try:
+        def listed() -> list[PspRefund]:
             page = self._client.v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
-            return [_refund(found) for found in page.auto_paging_iter()]
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
+            return [self._read(stripe_objects.refund, found) for found in page.auto_paging_iter()]
+        return self._call(listed)
 
-    def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict:
-        """Check the Stripe-Signature header (HMAC-SHA256, 300 s tolerance) and return the event."""
+    # Connect: sellers' accounts, transfers, reversals and payouts.
+
+    def create_connected_account(self, request: NewConnectedAccount) -> ConnectedAccount:
+        params: dict[str, Any] = {
+            "type": "custom", "country": request.country, "business_type": "individual",
+            "business_profile": {"name": request.display_name},
+            "capabilities": {"transfers": {"requested": True}},
+            "external_account": _bank_params(request.bank_account),
+            "settings": {"payouts": {"schedule": {"interval": "manual"}}},
+            "metadata": request.metadata,
+        }
+        if request.email:
+            params["email"] = request.email
+        created = self._call(lambda: self._client.v1.accounts.create(
+            params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
+        return self._read(stripe_objects.account, created)
+
+    def retrieve_connected_account(self, account_id: str) -> ConnectedAccount:
+        found = self._call(lambda: self._client.v1.accounts.retrieve(account_id))
+        return self._read(stripe_objects.account, found)
+
+    def add_bank_account(self, request: NewBankAccount) -> PspBankAccount:
+        params: dict[str, Any] = {"external_account": _bank_params(request.bank_account),
+                                  "default_for_currency": True}
+        created = self._call(lambda: self._client.v1.accounts.external_accounts.create(
+            request.account_id, params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
+        return self._read(stripe_objects.bank_account, created)
+
+    def create_transfer(self, request: NewTransfer) -> PspTransfer:
+        params: dict[str, Any] = {"amount": request.amount, "currency": request.currency.lower(),
+                                  "destination": request.destination, "transfer_group": request.transfer_group,
+                                  "metadata": request.metadata}
+        created = self._call(lambda: self._client.v1.transfers.create(
+            params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
+        return self._read(stripe_objects.transfer, created)
+
+    def create_reversal(self, request: NewReversal) -> PspReversal:
+        params: dict[str, Any] = {"amount": request.amount, "metadata": request.metadata}
+        created = self._call(lambda: self._client.v1.transfers.reversals.create(
+            request.transfer_id, params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
+        return self._read(lambda obj: PspReversal(str(obj["id"]), request.transfer_id, int(obj["amount"]),
+                                                  str(obj["currency"]).upper()), created)
+
+    def create_payout(self, request: NewPayout) -> PspPayout:
+        params: dict[str, Any] = {"amount": request.amount, "currency": request.currency.lower(),
+                                  "description": request.description, "metadata": request.metadata}
+        created = self._call(lambda: self._client.v1.payouts.create(
+            params, {"idempotency_key": request.idempotency_key,  # type: ignore[arg-type]
+                     "stripe_account": request.account_id}))
+        return self._read(lambda obj: stripe_objects.payout(obj, request.account_id), created)
+
+    def retrieve_payout(self, account_id: str, payout_id: str) -> PspPayout:
+        found = self._call(lambda: self._client.v1.payouts.retrieve(
+            payout_id, options={"stripe_account": account_id}))
+        return self._read(lambda obj: stripe_objects.payout(obj, account_id), found)
+
+    # Webhooks.
+
+    def verify_webhook(self, payload: bytes, signature_header: str | None) -> Notice:
+        """Check the Stripe-Signature header (HMAC-SHA256, 300 s tolerance) against the platform endpoint's
+        secret or the Connect endpoint's, and read the event."""
         if not signature_header:
             raise WebhookRejected("missing Stripe-Signature header")
         try:
             text = payload.decode("utf-8")
-            stripe.WebhookSignature.verify_header(text, signature_header, self._webhook_secret,
-                                                  stripe.Webhook.DEFAULT_TOLERANCE)
-            event = json.loads(text)
-        except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        except UnicodeDecodeError as exc:
             raise WebhookRejected(str(exc)) from exc
-        if not isinstance(event, dict) or event.get("object") != "event" or not event.get("id"):
-            raise WebhookRejected("body is not a PSP event")
-        return event
+        failure: Exception | None = None
+        for secret in self._webhook_secrets:
+            try:
+                stripe.WebhookSignature.verify_header(text, signature_header, secret, stripe.Webhook.DEFAULT_TOLERANCE)
+                break
+            except stripe.SignatureVerificationError as exc:
+                failure = exc
+        else:
+            raise WebhookRejected(str(failure or "no webhook secret configured"))
+        try:
+            return stripe_objects.read_notice(text)
+        except MalformedNotice as exc:
+            raise WebhookRejected(str(exc)) from exc
 
 
 _lock = threading.Lock()
@@ -198,8 +254,9 @@ def adapter_for_app() -> StripePsp:
             adapter = extensions.get("psp")
             if adapter is None:
                 config = current_app.config
-                adapter = StripePsp(config["STRIPE_API_KEY"], config["STRIPE_API_BASE"],
-                                    config["STRIPE_WEBHOOK_SECRET"], config["STRIPE_MAX_NETWORK_RETRIES"],
-                                    config["STRIPE_TIMEOUT_SECONDS"])
+                secrets = tuple(s for s in (config["STRIPE_WEBHOOK_SECRET"],
+                                            config.get("STRIPE_CONNECT_WEBHOOK_SECRET")) if s)
+                adapter = StripePsp(config["STRIPE_API_KEY"], config["STRIPE_API_BASE"], secrets,
+                                    config["STRIPE_MAX_NETWORK_RETRIES"], config["STRIPE_TIMEOUT_SECONDS"])
                 extensions["psp"] = adapter
     return adapter

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy import func, select
 
 from webapp.dbtypes import utcnow
 from webapp.domain.errors import Conflict, NotFound, ValidationError
-from webapp.domain.money import currency_code
 from webapp.extensions import db
-from webapp.models import Merchant, SellerAccount, User
+from webapp.models import Merchant, User
 from webapp.services.passwords import check_strength, hash_password, verify_password
 
 
@@ -21,13 +18,6 @@ def normalize_email(raw: str) -> str:
         return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise ValidationError(f"Invalid email address: {exc}", param="email")
-
-
-def normalize_iban(raw: str) -> str:
-    try:
-        return IBAN(raw).compact
-    except SchwiftyException as exc:
-        raise ValidationError(f"Invalid IBAN: {exc}", param="iban")
 
 
 def _new_user(email: str, password: str, role: str, merchant: Merchant | None) -> User:
@@ -64,33 +54,6 @@ def find_merchant(ref: str) -> Merchant:
     if merchant is None:
         raise NotFound(f"No merchant {ref!r}.", param="merchant")
     return merchant
-
-
-def add_seller_account(merchant: Merchant, display_name: str, iban: str, currency: str) -> SellerAccount:
-    display_name = display_name.strip()
-    if not display_name:
-        raise ValidationError("Display name is required.", param="display_name")
-    compact = normalize_iban(iban)
-    code = currency_code(currency)
-    if db.session.scalar(
-        select(SellerAccount.id).where(SellerAccount.merchant_id == merchant.id, SellerAccount.iban == compact)
-    ):
-        raise Conflict("This merchant already has a seller account with that IBAN.", param="iban")
-    seller = SellerAccount(merchant=merchant, display_name=display_name, iban=compact, currency=code)
-    db.session.add(seller)
-    db.session.commit()
-    return seller
-
-
-def set_seller_status(merchant: Merchant, seller_id: str, status: str) -> SellerAccount:
-    seller = db.session.get(SellerAccount, seller_id)
-    if seller is None or seller.merchant_id != merchant.id:
-        raise NotFound("No such seller account.", param="seller_account")
-    if status not in ("active", "disabled"):
-        raise ValidationError("Status must be active or disabled.", param="status")
-    seller.status = status
-    db.session.commit()
-    return seller
 
 
 def authenticate(email: str, password: str) -> User | None:

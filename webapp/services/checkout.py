@@ -23,6 +23,7 @@ from webapp.domain.payments import (
 )
 from webapp.extensions import db
 from webapp.models import OutboxMessage, PaymentActivity, PaymentEvent, PaymentOrder, PspSession
+from webapp.psp import CheckoutSession, SessionState
 from webapp.services import funds, live, outbox
 
 REGISTER_TOPIC = "checkout.register"
@@ -137,31 +138,29 @@ def record_session(event: PaymentEvent, attempt: int, session_id: str, url: str 
     return record
 
 
-@dataclass(frozen=True)
-class SessionSnapshot:
-    """What the PSP says about one Checkout Session, from a webhook or from asking it."""
-
-    session_id: str
-    status: str | None
-    payment_status: str | None
-    payment_intent_id: str | None
-    outcome: Outcome | None
+_SESSION_RANK = {SessionState.OPEN: 0, SessionState.EXPIRED: 1, SessionState.COMPLETE: 2}
 
 
-_SESSION_RANK = {"open": 0, "expired": 1, "complete": 2}
-
-
-def _remember(record: PspSession, snapshot: SessionSnapshot) -> None:
-    if snapshot.status and _SESSION_RANK.get(snapshot.status, 0) > _SESSION_RANK.get(record.status, 0):
-        record.status = snapshot.status  # sessions only move forward too: open → complete | expired
-    if snapshot.payment_status == "paid":
+def _remember(record: PspSession, snapshot: CheckoutSession) -> None:
+    known = _enum_or_none(record.status)
+    if snapshot.state and _SESSION_RANK[snapshot.state] > _SESSION_RANK.get(known, 0):  # type: ignore[arg-type]
+        record.status = snapshot.state.value  # sessions only move forward too: open → complete | expired
+    if snapshot.paid:
         record.payment_status = "paid"
     record.payment_intent_id = record.payment_intent_id or snapshot.payment_intent_id
 
 
-def apply_session(snapshot: SessionSnapshot, *, source: str, psp_event_id: str | None = None) -> str:
-    """Apply news about a session to its checkout (caller commits). Returns what happened, for the inbox."""
-    record = db.session.get(PspSession, snapshot.session_id)
+def _enum_or_none(value: str | None) -> SessionState | None:
+    try:
+        return SessionState(value) if value else None
+    except ValueError:
+        return None
+
+
+def apply_session(snapshot: CheckoutSession, *, source: str, psp_event_id: str | None = None) -> str:
+    """Apply news about a session (from a webhook or from asking the PSP) to its checkout (caller commits).
+    Returns what happened, for the inbox."""
+    record = db.session.get(PspSession, snapshot.id)
     if record is None:
         return "unknown_session"
     event = lock(record.payment_event_id)
@@ -175,7 +174,7 @@ def apply_session(snapshot: SessionSnapshot, *, source: str, psp_event_id: str |
 
 @dataclass(frozen=True)
 class SessionNews:
-    snapshot: SessionSnapshot
+    snapshot: CheckoutSession
     source: str
     psp_event_id: str | None
 
@@ -184,7 +183,7 @@ def apply_sessions(news: list[SessionNews]) -> list[str]:
     """`apply_session` for a batch, in order (caller commits): the sessions and their checkouts are loaded in
     two queries, checkouts locked in id order, and every capture posted to the ledger in one go."""
     records = {r.id: r for r in db.session.scalars(
-        select(PspSession).where(PspSession.id.in_({item.snapshot.session_id for item in news})))}
+        select(PspSession).where(PspSession.id.in_({item.snapshot.id for item in news})))}
     ids = sorted({r.payment_event_id for r in records.values()})
     events = {e.id: e for e in db.session.scalars(
         select(PaymentEvent).where(PaymentEvent.id.in_(ids)).order_by(PaymentEvent.id).with_for_update()
@@ -192,7 +191,7 @@ def apply_sessions(news: list[SessionNews]) -> list[str]:
     captures: list[tuple[PaymentEvent, int]] = []
     results = []
     for item in news:
-        record = records.get(item.snapshot.session_id)
+        record = records.get(item.snapshot.id)
         if record is None:
             results.append("unknown_session")
             continue

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from webapp.domain.sellers import NewSeller
 from webapp.extensions import db
 from webapp.models import Merchant, SellerAccount, User
-from webapp.services import accounts, api_keys
+from webapp.services import accounts, api_keys, sellers
 from webapp.services.passwords import hash_password, verify_password
 
 ADMIN_EMAIL = "admin@paysplit.example.com"
@@ -84,7 +85,7 @@ def seed(env_path: Path, web_url: str) -> DemoCredentials:
     for name, iban in SELLERS:
         seller = db.session.scalar(select(SellerAccount).where(
             SellerAccount.merchant_id == merchant.id, SellerAccount.iban == iban))
-        seller = seller or accounts.add_seller_account(merchant, name, iban, "USD")
+        seller = seller or sellers.create(merchant, NewSeller.basic(name, iban, "USD"))
         seller_ids.append(seller.id)
     key = previous.get("DEMO_API_KEY", "")
     existing = api_keys.authenticate(key) if key else None

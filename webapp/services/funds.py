@@ -4,7 +4,7 @@
    orders to SUCCESS: each order's capture entry (PSP balance pending ← amount; seller wallet pending →
    amount - platform fee; fee revenue → platform fee), `ledger_updated`/`wallet_updated` flipped, and an
    outbox row asking for the PSP's fee.
-2. `book_fees_due()` (outbox topic `ledger.psp_fee`) reads each charge's balance transaction through the
+2. `BOOK_FEES` (outbox topic `ledger.psp_fee`) reads each charge's balance transaction through the
    SDK — outside any transaction, on a small thread pool — then records the charge and books its fee as an
    expense out of the pending PSP balance.
 3. Funds become available when the PSP says so. The signal is the PSP's `balance.available` event: its
@@ -21,7 +21,6 @@ ledger accounts (sorted by id, at commit; see services/ledger.py).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -42,7 +41,6 @@ from webapp.extensions import db
 from webapp.models import (
     Merchant,
     OrderFunds,
-    OutboxMessage,
     PaymentActivity,
     PaymentEvent,
     PaymentOrder,
@@ -50,10 +48,12 @@ from webapp.models import (
     PspCharge,
     PspSession,
 )
-from webapp.psp import BATCH, ChargeFunds, Psp, PspError, call_each, get_psp
-from webapp.services import bulk, ledger, outbox, wakeups
+from webapp.psp import ChargeFunds, FundsAvailable, Psp, PspError
+from webapp.services import bulk, ledger, outbox
 from webapp.services.ledger import Links
 from webapp.services.outbox import BatchResult, Claimed
+from webapp.services.psp_work import PspWork
+from webapp.services.topics import Drain, Queue
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,8 @@ def record_captures(paid: Sequence[tuple[PaymentEvent, int]]) -> int:
     """`record_capture` for a batch of paid checkouts (each with the attempt that paid it; the caller holds
     their row locks and commits): a few statements for the whole batch, whatever its size."""
     items: list[tuple[rules.JournalEntry, Links]] = []
-    splits, fee_requests = [], []
+    splits: list[dict] = []
+    fee_requests: list[tuple[str, dict]] = []
     posted_orders: set[str] = set()
     now = utcnow()
     for checkout, attempt in paid:
@@ -124,14 +125,12 @@ def record_captures(paid: Sequence[tuple[PaymentEvent, int]]) -> int:
             posted_orders.add(order.id)
             posted += 1
         if posted:
-            fee_requests.append({"topic": FEE_TOPIC, "dedupe_key": f"psp_fee:{checkout.id}",
-                                 "payload": json.dumps({"event": checkout.id, "attempt": attempt}),
-                                 "status": "pending", "attempts": 0, "available_at": now, "created_at": now})
+            fee_requests.append((f"psp_fee:{checkout.id}", {"event": checkout.id, "attempt": attempt}))
     if not items:
         return 0
     bulk.insert_rows(OrderFunds, splits)
     ledger.post_many(items)
-    bulk.insert_rows(OutboxMessage, fee_requests, skip_conflicts_on="dedupe_key")  # outbox.add(), for the batch
+    outbox.add_many(FEE_TOPIC, fee_requests)
     # The flags, in one UPDATE; the loaded orders get the same values without being marked changed.
     orders = [order for checkout, _ in paid for order in checkout.orders if order.id in posted_orders]
     db.session.execute(update(PaymentOrder).where(PaymentOrder.id.in_(posted_orders))
@@ -139,13 +138,12 @@ def record_captures(paid: Sequence[tuple[PaymentEvent, int]]) -> int:
     for order in orders:
         set_committed_value(order, "ledger_updated", True)
         set_committed_value(order, "wallet_updated", True)
-    wakeups.wake_after_commit(FEE_TOPIC)
     return len(items)
 
 
-def note_balance_available(psp_time: int, psp_event_id: str) -> str:
-    """The PSP announced funds available up to `psp_time` (caller commits): queue making them available."""
-    outbox.add(AVAILABLE_TOPIC, f"available:{psp_event_id}", {"through": int(psp_time)})
+def note_funds_available(news: FundsAvailable, psp_event_id: str) -> str:
+    """The PSP announced funds available up to `news.through` (caller commits): queue making them available."""
+    outbox.add(AVAILABLE_TOPIC, f"available:{psp_event_id}", {"through": int(news.through)})
     return "availability_queued"
 
 
@@ -178,6 +176,7 @@ def _make_available(charge: PspCharge) -> None:
     sellers: dict[str, int] = defaultdict(int)
     for order in orders:
         sellers[order.seller_account_id] += order.seller_pending
+        order.available_amount = order.seller_pending  # this order's line in the payout that settles it
         order.funds, order.seller_pending, order.available_at = Funds.AVAILABLE.value, 0, now
     charge.funds, charge.available_at = Funds.AVAILABLE.value, now
     ledger.post(rules.funds_available(charge.id, charge.currency, charge.net, sellers),
@@ -190,36 +189,34 @@ def _make_available(charge: PspCharge) -> None:
 
 @dataclass(frozen=True)
 class _FeePlan:
-    message: Claimed
+    payment_event_id: str
     payment_intent_id: str | None
     session_id: str | None
 
 
-def _fee_plans(messages: list[Claimed]) -> list[_FeePlan]:
+def _fee_plans(messages: list[Claimed]) -> list[_FeePlan | None]:
     keys = {(m.payload["event"], m.payload["attempt"]) for m in messages}
     sessions = {(s.payment_event_id, s.attempt): s for s in db.session.scalars(
         select(PspSession).where(PspSession.payment_event_id.in_({event for event, _ in keys})))}
-    plans = []
+    plans: list[_FeePlan | None] = []
     for message in messages:
         found = sessions.get((message.payload["event"], message.payload["attempt"]))
-        plans.append(_FeePlan(message, found.payment_intent_id if found else None, found.id if found else None))
-    db.session.rollback()  # no transaction stays open while the PSP answers
+        plans.append(_FeePlan(message.payload["event"], found.payment_intent_id if found else None,
+                              found.id if found else None))
     return plans
 
 
-def _fetch_funds(psp: Psp, plan: _FeePlan) -> ChargeFunds | PspError:
-    try:
-        intent_id = plan.payment_intent_id
-        if intent_id is None and plan.session_id is not None:
-            intent_id = psp.retrieve_checkout_session(plan.session_id).payment_intent_id
-        if intent_id is None:
-            return PspError(f"checkout {plan.message.payload['event']} has no paid PaymentIntent to read a fee from")
-        return psp.retrieve_charge_funds(intent_id)
-    except PspError as exc:
-        return exc
+def _fetch_funds(psp: Psp, plan: _FeePlan) -> ChargeFunds:
+    intent_id = plan.payment_intent_id
+    if intent_id is None and plan.session_id is not None:
+        intent_id = psp.retrieve_checkout_session(plan.session_id).payment_intent_id
+    if intent_id is None:
+        raise PspError(f"checkout {plan.payment_event_id} has no paid PaymentIntent to read a fee from")
+    return psp.retrieve_charge_funds(intent_id)
 
 
-def _record_charge(payment_event_id: str, found: ChargeFunds) -> None:
+def _record_charge(message: Claimed, plan: _FeePlan, found: ChargeFunds) -> None:
+    payment_event_id = plan.payment_event_id
     through = _watermark()
     lock_checkouts({payment_event_id})
     if db.session.get(PspCharge, found.charge_id) is not None or db.session.scalar(
@@ -233,32 +230,15 @@ def _record_charge(payment_event_id: str, found: ChargeFunds) -> None:
     ledger.post(rules.psp_fee(found.charge_id, found.currency, found.fee), Links(payment_event_id))
     _note(payment_event_id, "funds", f"PSP processing fee {Money(found.fee, found.currency)} booked for charge "
           f"{found.charge_id}")
-    if found.status == "available" or found.available_on <= through:
+    if found.available or found.available_on <= through:
         _make_available(charge)
 
 
-def book_fees_due(limit: int = BATCH, psp: Psp | None = None) -> BatchResult:
-    """Read the PSP fee of up to `limit` newly paid checkouts and book it. Batches stay small: a worker
-    checks between batches whether webhooks (a higher priority) are waiting."""
-    batch = BatchResult()
-    messages = outbox.claim(FEE_TOPIC, limit)
-    if not messages:
-        return batch
-    plans = _fee_plans(messages)
-    psp = psp or get_psp()
-    results = call_each(plans, lambda plan: _fetch_funds(psp, plan))
-    for plan, result in zip(plans, results, strict=True):
-        message = plan.message
-        if isinstance(result, PspError):
-            if outbox.fail(message.id, message.attempts, f"{type(result).__name__}: {result.message}",
-                           permanent=not result.retryable):
-                batch.dead.append(f"PSP fee of {message.payload['event']}: {result.message}")
-        else:
-            _record_charge(message.payload["event"], result)
-            outbox.complete(message.id)
-        db.session.commit()
-        batch.processed += 1
-    return batch
+# Reads the PSP fee of newly paid checkouts and books it. Batches stay small: a worker checks between batches
+# whether webhooks (a higher priority) are waiting.
+BOOK_FEES = PspWork[_FeePlan, ChargeFunds](
+    name=FEE_TOPIC, queue=Queue.DEFAULT, plan=_fee_plans, call=_fetch_funds, apply=_record_charge,
+    describe=lambda m: f"PSP fee of {m.payload['event']}")
 
 
 def make_available_due(limit: int = 20) -> BatchResult:
@@ -292,3 +272,6 @@ def set_fee_schedule(merchant: Merchant, bps: int | None, fixed_minor: int | Non
     merchant.fee_bps, merchant.fee_fixed_minor = bps, fixed_minor
     db.session.commit()
     return fee_schedule(merchant)
+
+
+TOPICS = (BOOK_FEES, Drain(AVAILABLE_TOPIC, Queue.DEFAULT, make_available_due))

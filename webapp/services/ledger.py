@@ -55,6 +55,7 @@ class Links:
     payment_event_id: str | None = None
     payment_order_id: str | None = None
     refund_id: str | None = None
+    payout_id: str | None = None
 
 
 def _insert(session: AnySession, table):
@@ -101,7 +102,7 @@ def _post_chunk(items: Sequence[tuple[JournalEntry, Links]]) -> dict[str, int]:
     by_key = {e.key: e for e, _ in items}
     rows = [{"key": e.key, "kind": e.kind.value, "currency": e.currency, "memo": e.memo[:300],
              "payment_event_id": links.payment_event_id, "payment_order_id": links.payment_order_id,
-             "refund_id": links.refund_id, "created_at": now} for e, links in items]
+             "refund_id": links.refund_id, "payout_id": links.payout_id, "created_at": now} for e, links in items]
     # Conflicting keys return nothing; the rows that do come back are matched by key, in any order.
     posted = {key: entry_id for entry_id, key in _insert_entries(rows)}
     postings = [(entry_id, p.account.code, p.amount, p.account.currency, now)

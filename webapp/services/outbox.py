@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select, update
 from webapp.dbtypes import utcnow
 from webapp.extensions import db
 from webapp.models import OutboxMessage
-from webapp.services import wakeups
+from webapp.services import bulk, wakeups
 
 
 @dataclass
@@ -47,6 +47,17 @@ def add(topic: str, dedupe_key: str, payload: dict | None = None, *, delay_secon
                                      available_at=utcnow() + timedelta(seconds=delay_seconds)))
         if not delay_seconds:
             wakeups.wake_after_commit(topic)
+
+
+def add_many(topic: str, items: list[tuple[str, dict]]) -> None:
+    """`add()` for many rows of one topic, (dedupe key, payload) each, in one statement; one wake-up."""
+    if not items:
+        return
+    now = utcnow()
+    bulk.insert_rows(OutboxMessage, [{"topic": topic, "dedupe_key": key, "payload": json.dumps(payload),
+                                      "status": "pending", "attempts": 0, "available_at": now, "created_at": now}
+                                     for key, payload in items], skip_conflicts_on="dedupe_key")
+    wakeups.wake_after_commit(topic)
 
 
 def _due(topic: str | None = None):

@@ -5,7 +5,7 @@
    locks the ledger accounts it touches and refuses when the wallet side holding the order's money cannot
    cover the seller's share (wallets never go below zero), then records the refund as `requested`, posts the
    reservation and queues `refunds.create`.
-2. `refund_jobs.create_due()` — creates the PSP refunds through the SDK (thread pool, no transaction open), with
+2. `refund_jobs.CREATE` — creates the PSP refunds through the SDK (thread pool, no transaction open), with
    the idempotency key `refund-<our id>` and our ids in its metadata, and applies the answer.
 3. `apply_psp_refund()` — the one path for news about a PSP refund (the create call's answer, `refund.*`
    webhooks, and `refunds.sync`, which lists a PaymentIntent's refunds after `charge.refunded`): moves the
@@ -26,7 +26,7 @@ from webapp.domain.errors import NotFound, ValidationError
 from webapp.domain.money import Money
 from webapp.domain.payments import OrderStatus
 from webapp.domain.refunds import ACTIVE, LedgerEffect, RefundRequest, RefundStatus, from_psp, next_status
-from webapp.domain.wallets import Funds, RefundPolicy, Split, refund_split, refundable
+from webapp.domain.wallets import Funds, RefundPolicy, Split, may_go_negative, refund_split, refundable
 from webapp.extensions import db
 from webapp.models import (
     Merchant,
@@ -109,7 +109,7 @@ def _reserve(merchant: Merchant, checkout_id: str, command: RefundRequest, sourc
     wallet = rules.wallet(order.seller_account_id, side, order.currency)
     balances = ledger.lock([wallet, rules.platform(rules.AccountKind.FEE_REVENUE, order.currency),
                             rules.platform(rules.AccountKind.REFUNDS, order.currency)])
-    if balances[wallet.code] < split.seller_share:
+    if not may_go_negative(side) and balances[wallet.code] < split.seller_share:
         held = _money(balances[wallet.code], order.currency)
         raise WalletInsufficient(
             f"The wallet of seller account {order.seller_account_id} holds {held} {side.value}, less than the "

@@ -1,5 +1,5 @@
-"""Housekeeping that makes lost messages harmless: stale checkouts are checked with the PSP, old
-idempotency keys are pruned."""
+"""Housekeeping that makes lost messages harmless: stale checkouts and payouts are checked with the PSP,
+sellers whose onboarding job was lost are queued again, old idempotency keys are pruned."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from webapp.dbtypes import utcnow
 from webapp.extensions import db
-from webapp.models import PaymentEvent
-from webapp.services import checkout, idempotency
+from webapp.models import PaymentEvent, SellerAccount
+from webapp.services import checkout, idempotency, payouts, sellers
 
 BATCH = 500
 
@@ -21,6 +21,8 @@ BATCH = 500
 class SweepResult:
     syncs_requested: int
     keys_pruned: int
+    payout_syncs_requested: int = 0
+    onboardings_requested: int = 0
 
 
 def sweep() -> SweepResult:
@@ -37,5 +39,10 @@ def sweep() -> SweepResult:
                PaymentEvent.psp_session_id.is_not(None))
         .order_by(PaymentEvent.updated_at).limit(BATCH)).all()
     requested = sum(1 for session_id in stale if session_id and checkout.request_sync(session_id, max(window, 1)))
+    payout_syncs = payouts.request_syncs(timedelta(seconds=current_app.config["PAYOUT_SYNC_AFTER_SECONDS"]))
+    onboarding = db.session.scalars(select(SellerAccount).where(SellerAccount.psp_account_id.is_(None))
+                                    .limit(BATCH)).all()
+    for seller in onboarding:
+        sellers.request_onboarding(seller)  # once per seller: a queued or finished job is not added again
     db.session.commit()
-    return SweepResult(requested, idempotency.prune())
+    return SweepResult(requested, idempotency.prune(), payout_syncs, len(onboarding))

@@ -13,12 +13,23 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, literal, select
 
-from webapp.domain.ledger import WALLET_KINDS, AccountKind, EntryKind
+from webapp.domain.ledger import AccountKind, EntryKind
 from webapp.domain.money import Money
+from webapp.domain.payouts import FINAL, PayoutStatus
 from webapp.domain.refunds import ACTIVE, RefundStatus
 from webapp.domain.wallets import Funds
 from webapp.extensions import db
-from webapp.models import LedgerAccount, LedgerEntry, LedgerPosting, OrderFunds, PaymentOrder, PspCharge, Refund
+from webapp.models import (
+    LedgerAccount,
+    LedgerEntry,
+    LedgerPosting,
+    OrderFunds,
+    PaymentOrder,
+    Payout,
+    PspCharge,
+    Refund,
+)
+from webapp.services import verification_payouts
 
 SHOWN_PER_CHECK = 20
 
@@ -27,12 +38,14 @@ CHECKS = {
     "zero_sum": "All postings sum to zero per currency",
     "posting_currency": "Every posting is in its account's currency",
     "cached_balances": "Every cached balance equals the sum of its account's postings",
-    "no_negative_wallet": "No wallet is below zero",
+    "no_negative_wallet": "No pending wallet is below zero (an available one may be, after a refund that followed "
+                          "a payout)",
     "posted_once": "Each business event and PSP object is recorded at most once",
     "captures_match_orders": "Paid orders and capture entries match one to one",
     "refunds_match_entries": "Each refund's entries match its status, and no order is refunded beyond its capture",
     "wallets_match_orders": "Each wallet equals what its orders and refunds leave in it",
     "money_identity": "Captured - refunded - fees = wallets + platform revenue + paid out, per currency",
+    **verification_payouts.CHECKS,
 }
 
 _ACTIVE = [s.value for s in ACTIVE]
@@ -111,6 +124,7 @@ def verify() -> Report:
     _refunds(report)
     _wallets(report, accounts)
     _identity(report, accounts)
+    verification_payouts.check(report, accounts, SHOWN_PER_CHECK)
     report.seconds = time.perf_counter() - started
     db.session.rollback()
     return report
@@ -166,7 +180,8 @@ def _account_sums(report: Report) -> list[_Account]:
         for a in sorted(accounts, key=lambda a: a.id) if a.cached != a.summed])
     report.add("no_negative_wallet", [
         f"wallet {a.id} is at {_fmt(min(a.cached, a.summed), a.currency)}"
-        for a in sorted(accounts, key=lambda a: a.id) if a.kind in WALLET_KINDS and min(a.cached, a.summed) < 0])
+        for a in sorted(accounts, key=lambda a: a.id)
+        if a.kind == AccountKind.WALLET_PENDING.value and min(a.cached, a.summed) < 0])
     for a in accounts:
         if a.seller_account_id is None:
             report.platform.setdefault(a.currency, {})[a.kind] = a.summed
@@ -238,7 +253,7 @@ def _refunds(report: Report) -> None:
 
 def _wallets(report: Report, accounts: list[_Account]) -> None:
     """Each seller's pending side holds the still-pending shares of its pending orders, and its available side
-    the shares of its available orders less their active refunds' seller shares (payouts come later)."""
+    the shares of its available orders less their active refunds' seller shares and its live payouts."""
     refunds = (select(Refund.payment_order_id, func.sum(Refund.seller_share).label("seller"))
                .where(Refund.status.in_(_ACTIVE)).group_by(Refund.payment_order_id).subquery())
     expected: dict[tuple[str, str, str], int] = defaultdict(int)
@@ -259,6 +274,11 @@ def _wallets(report: Report, accounts: list[_Account]) -> None:
                                 f"their shares less refunds by {drift} minor units in total")
         else:
             expected[(seller, currency, AccountKind.WALLET_AVAILABLE.value)] += int(kept)
+    for seller, currency, total in db.session.execute(  # what live payouts took from the available side
+            select(Payout.seller_account_id, Payout.currency, func.sum(Payout.amount))
+            .where(Payout.status.not_in([s.value for s in FINAL]))
+            .group_by(Payout.seller_account_id, Payout.currency)):
+        expected[(seller, currency, AccountKind.WALLET_AVAILABLE.value)] -= int(total)
     actual = {(a.seller_account_id, a.currency, a.kind): a.summed for a in accounts if a.seller_account_id}
     for key in sorted(set(expected) | set(actual)):
         if expected.get(key, 0) != actual.get(key, 0):
@@ -282,6 +302,10 @@ def _identity(report: Report, accounts: list[_Account]) -> None:
                                               .group_by(PspCharge.currency)):
         left[currency] -= int(total)
     right: dict[str, int] = defaultdict(int)
+    for currency, total in db.session.execute(select(Payout.currency, func.sum(Payout.amount))
+                                              .where(Payout.status == PayoutStatus.PAID.value)
+                                              .group_by(Payout.currency)):
+        right[currency] += int(total)  # paid out: left the books at the bank
     for a in accounts:
         if a.kind in (AccountKind.WALLET_PENDING, AccountKind.WALLET_AVAILABLE, AccountKind.PAYOUTS_IN_TRANSIT,
                       AccountKind.FEE_REVENUE):

@@ -24,9 +24,9 @@ def psp_webhook():
     request.max_content_length = MAX_BODY_BYTES
     payload = request.get_data()
     try:
-        event = get_psp().verify_webhook(payload, request.headers.get("Stripe-Signature"))
+        notice = get_psp().verify_webhook(payload, request.headers.get("Stripe-Signature"))
     except WebhookRejected as exc:
         log.warning("rejected a webhook: %s", exc)
-        raise BadRequest(f"Webhook signature verification failed: {exc}")
-    new = inbox.receive(event)
+        raise BadRequest(f"Webhook verification failed: {exc}")
+    new = inbox.receive(notice, payload.decode("utf-8"))
     return jsonify(received=True, duplicate=not new)

@@ -42,6 +42,8 @@ def _seller(psp, iban=PAYS_IBAN):
     return psp.v1.accounts.create(params={
         "type": "custom", "country": "DE", "email": "seller@example.com",
         "capabilities": {"transfers": {"requested": True}},
+        # The platform pays out itself; without this, Stripe (and the sandbox) pays out daily on its own.
+        "settings": {"payouts": {"schedule": {"interval": "manual"}}},
         "external_account": {"object": "bank_account", "country": "DE", "currency": "eur",
                              "account_number": iban, "account_holder_name": "Seller GmbH"},
     })

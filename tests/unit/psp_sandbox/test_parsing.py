@@ -9,7 +9,7 @@ from psp_sandbox.cards import check_form, luhn_valid
 from psp_sandbox.errors import StripeError
 from psp_sandbox.money import major
 from psp_sandbox.params import decode
-from psp_sandbox.resources.accounts import PAYOUT_FAILURES, PLATFORM_IBAN, iban_valid
+from psp_sandbox.resources.external_accounts import FAILURES_BY_BBAN, PLATFORM_IBAN, german_test_iban, iban_valid
 from psp_sandbox.webhooks import signature_header
 
 
@@ -40,7 +40,8 @@ def test_card_checks_keep_no_number():
 
 def test_test_ibans_are_valid_ibans():
     assert iban_valid(PLATFORM_IBAN)
-    assert all(iban_valid(iban) for iban in PAYOUT_FAILURES)
+    assert all(iban_valid(german_test_iban(bban[-3:])) for bban in FAILURES_BY_BBAN)
+    assert german_test_iban("000") == PLATFORM_IBAN and german_test_iban("001") == "DE62370400440532013001"
     assert not iban_valid("DE00370400440532013000")
 
 

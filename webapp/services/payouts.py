@@ -1,0 +1,324 @@
+"""Paying sellers: the payout run, reserving a payout from the wallet, and applying what the PSP says about it.
+
+A payout goes, per seller and schedule period, in this order (each step idempotent, keyed by the payout row):
+
+1. `reserve()` — under the seller's row lock: one payout row (unique per seller, currency and period, so two
+   overlapping runs cannot pay a seller twice), its statement lines (the wallet's unsettled balance changes), and
+   the journal entry wallet available → payouts in transit; an outbox row asks for the transfer.
+2. `payouts.transfer` (payout_jobs) — a transfer platform → the seller's connected account (idempotency key
+   `payout-transfer-<id>`); booked platform balance → sellers' PSP balances.
+3. `payouts.submit` — a payout on the connected account to its bank (`payout-<id>`).
+4. `apply_psp_payout()` — the PSP's news (webhooks, or the sweeper's polls: the same path) moves the payout
+   `pending → in_transit → paid | failed | canceled`, never backwards except a bank's late `paid → failed`.
+   Paid: nothing is owed any more. Failed or canceled: the money goes back to the wallet, the statement lines are
+   released for the next payout, the transfer is reversed back to the platform (`payouts.reverse`), and a failed
+   bank account pauses the seller's payouts until it is replaced.
+
+Lock order, shared with every writer: seller row, then payout row, then ledger accounts (at commit).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from webapp.dbtypes import new_id, utcnow
+from webapp.domain import ledger as rules
+from webapp.domain import ledger_payouts as payout_rules
+from webapp.domain.errors import NotFound, ValidationError
+from webapp.domain.payouts import (
+    PAUSED_WORDS,
+    AccountState,
+    BankAccountStatus,
+    Interval,
+    PausedReason,
+    PayoutStatus,
+    manual_period,
+    next_payout_status,
+    paused_reason,
+    payout_amount,
+    period_of,
+)
+from webapp.domain.wallets import Funds
+from webapp.extensions import db
+from webapp.models import Payout, PayoutItem, SellerAccount
+from webapp.psp import PspPayout, PspPayoutStatus
+from webapp.services import ledger, outbox, payout_items, sellers
+from webapp.services.ledger import Links
+
+log = logging.getLogger(__name__)
+
+TRANSFER_TOPIC = "payouts.transfer"
+SUBMIT_TOPIC = "payouts.submit"
+REVERSE_TOPIC = "payouts.reverse"
+SYNC_TOPIC = "payouts.sync"
+RUN_CHUNK = 200
+
+
+class PayoutRefused(ValidationError):
+    """A payout asked for now cannot be made; `code` says why (a PausedReason, or nothing_to_pay_out)."""
+
+    code = "payout_not_possible"
+
+
+@dataclass
+class RunResult:
+    day: date
+    due: int = 0
+    created: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+def due_sellers(day: date, seller_id: str | None = None) -> list[tuple[str, str]]:
+    """(seller id, period) of every seller whose schedule pays on `day` and whose account can be paid out."""
+    query = select(SellerAccount).where(SellerAccount.psp_account_id.is_not(None),
+                                        SellerAccount.payout_interval != Interval.MANUAL.value)
+    if seller_id is not None:
+        query = query.where(SellerAccount.id == seller_id)
+    due = []
+    for seller in db.session.scalars(query.order_by(SellerAccount.id)):
+        period = period_of(sellers.schedule_of(seller), day)
+        if period is not None:
+            due.append((seller.id, period))
+    db.session.rollback()
+    return due
+
+
+@dataclass(frozen=True)
+class Due:
+    """A seller to pay for a schedule period (`payout_id` chosen in advance for a payout asked for now)."""
+
+    seller_id: str
+    period: str
+    payout_id: str | None = None
+
+
+def run(day: date, *, seller_id: str | None = None, source: str = "schedule") -> RunResult:
+    """Pay every seller due on `day` (or only `seller_id`): one payout each, at most one per schedule period, in
+    transactions of RUN_CHUNK sellers. Safe to run again or concurrently: a period already paid is skipped."""
+    result = RunResult(day)
+    due = [Due(seller, period) for seller, period in due_sellers(day, seller_id)]
+    result.due = len(due)
+    for start in range(0, len(due), RUN_CHUNK):
+        for outcome in _reserve_chunk(due[start:start + RUN_CHUNK], cutoff=_end_of(day), source=source):
+            if isinstance(outcome, Payout):
+                result.created.append(outcome.id)
+            else:
+                result.skip(outcome)
+        db.session.commit()
+    return result
+
+
+def _reserve_chunk(due: list[Due], **kwargs) -> list[Payout | str]:
+    """`reserve()` for a chunk; if a concurrent run paid one of its periods first (the payout's unique (seller,
+    currency, period) is the guarantee, the seller locks only make it rare), the chunk goes again one by one."""
+    try:
+        with db.session.begin_nested():
+            return list(reserve(due, **kwargs).values())
+    except IntegrityError:
+        outcomes: list[Payout | str] = []
+        for one in due:
+            try:
+                with db.session.begin_nested():
+                    outcomes += list(reserve([one], **kwargs).values())
+            except IntegrityError:
+                outcomes.append("already_paid_for_period")
+        return outcomes
+
+
+def pay_now(merchant_id: str, seller_id: str, *, source: str) -> Payout:
+    """Pay out a seller's available balance now (manual schedules, the portal's button, POST /v1/payouts, an
+    admin's retry). Commits; raises PayoutRefused with the reason when nothing can be paid."""
+    seller = db.session.get(SellerAccount, seller_id)
+    if seller is None or seller.merchant_id != merchant_id:
+        raise NotFound(f"No such seller account: {seller_id!r}.", param="seller_account")
+    payout_id = new_id("pyt")
+    cutoff = utcnow() - timedelta(days=seller.payout_delay_days)
+    (outcome,) = _reserve_chunk([Due(seller_id, manual_period(payout_id), payout_id)], cutoff=cutoff, source=source)
+    if not isinstance(outcome, Payout):
+        db.session.rollback()
+        raise PayoutRefused(_refusal_message(outcome), param="seller_account", code=outcome)
+    db.session.commit()
+    return outcome
+
+
+def _refusal_message(reason: str) -> str:
+    if reason == "nothing_to_pay_out":
+        return "The seller's available balance is zero: there is nothing to pay out."
+    if reason == "already_paid_for_period":
+        return "This seller was already paid for this period."
+    try:
+        return PAUSED_WORDS[PausedReason(reason)]
+    except ValueError:
+        return f"Payouts are not possible now ({reason})."
+
+
+def reserve(due: list[Due], *, cutoff: datetime, source: str) -> dict[str, Payout | str]:
+    """Create each seller's payout for its period from its balance changes up to `cutoff`, set-based for the
+    whole list (caller commits). Returns, per seller, its payout or why there is none."""
+    ids = sorted({d.seller_id for d in due})
+    sellers = {s.id: s for s in db.session.scalars(
+        select(SellerAccount).where(SellerAccount.id.in_(ids)).order_by(SellerAccount.id).with_for_update()
+        .execution_options(populate_existing=True))}
+    taken = {(seller, currency, period) for seller, currency, period in db.session.execute(
+        select(Payout.seller_account_id, Payout.currency, Payout.period)
+        .where(Payout.seller_account_id.in_(ids), Payout.period.in_({d.period for d in due})))}
+    outcomes: dict[str, Payout | str] = {}
+    candidates: list[tuple[Due, SellerAccount]] = []
+    for one in due:
+        seller = sellers.get(one.seller_id)
+        if seller is None or seller.psp_account_id is None:
+            outcomes[one.seller_id] = PausedReason.ONBOARDING.value
+        elif (seller.id, seller.currency, one.period) in taken:
+            outcomes[one.seller_id] = "already_paid_for_period"
+        else:
+            candidates.append((one, seller))
+    wallets = {seller.id: rules.wallet(seller.id, Funds.AVAILABLE, seller.currency) for _, seller in candidates}
+    balances = ledger.lock(wallets.values()) if wallets else {}
+    lines = payout_items.unsettled({seller.id: seller.currency for _, seller in candidates}, cutoff)
+    now = utcnow()
+    created: list[Payout] = []
+    for one, seller in candidates:
+        outcome = _payout_for(one, seller, balances[wallets[seller.id].code], lines[seller.id], source, now)
+        outcomes[seller.id] = outcome
+        if isinstance(outcome, Payout):
+            created.append(outcome)
+    if created:
+        db.session.add_all(created)
+        db.session.flush()
+        payout_items.record([(p.id, p.seller_account_id, lines[p.seller_account_id]) for p in created])
+        ledger.post_many([(payout_rules.payout_reserved(p.id, p.seller_account_id, p.currency, p.amount),
+                           Links(payout_id=p.id)) for p in created])
+        outbox.add_many(TRANSFER_TOPIC, [(f"payout-transfer:{p.id}", {"payout": p.id}) for p in created])
+    return outcomes
+
+
+def _payout_for(due: Due, seller: SellerAccount, balance: int, lines: list[payout_items.Line], source: str,
+                now: datetime) -> Payout | str:
+    settles = sum(line.amount for line in lines)
+    reason = paused_reason(state=AccountState(seller.account_state), bank=BankAccountStatus(seller.bank_account_status),
+                           available=min(balance, settles), minimum=seller.minimum_payout_minor)
+    if reason is not None:
+        return reason.value
+    if settles > balance:
+        log.error("seller %s: unsettled lines sum to %s but the wallet holds %s; not paying out", seller.id, settles,
+                  balance)
+        return "ledger_mismatch"
+    amount = payout_amount(settles, seller.minimum_payout_minor)
+    if amount is None:
+        return "nothing_to_pay_out"
+    assert seller.psp_account_id is not None
+    return Payout(id=due.payout_id or new_id("pyt"), merchant_id=seller.merchant_id, seller_account_id=seller.id,
+                  currency=seller.currency, amount=amount, period=due.period, source=source,
+                  status=PayoutStatus.PENDING.value, psp_account_id=seller.psp_account_id, created_at=now,
+                  updated_at=now)
+
+
+def lock(payout_id: str) -> Payout | None:
+    return db.session.scalar(select(Payout).where(Payout.id == payout_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def _return_money(payout: Payout, *, reverse_transfer: bool) -> None:
+    """A payout that did not reach the bank: its amount back in the wallet, its lines free for the next payout,
+    and the transfer (if one was made) reversed back to the platform."""
+    ledger.post(payout_rules.payout_returned(payout.id, payout.seller_account_id, payout.currency, payout.amount),
+                Links(payout_id=payout.id))
+    db.session.execute(update(PayoutItem).where(PayoutItem.payout_id == payout.id).values(released=True))
+    if reverse_transfer and payout.psp_transfer_id:
+        outbox.add(REVERSE_TOPIC, f"payout-reverse:{payout.id}", {"payout": payout.id})
+
+
+def transferred(payout_id: str, transfer_id: str) -> None:
+    """The PSP made the payout's transfer (caller commits): book it and ask for the payout to the bank."""
+    payout = lock(payout_id)
+    if payout is None or payout.psp_transfer_id == transfer_id:
+        return
+    payout.psp_transfer_id, payout.updated_at = transfer_id, utcnow()
+    ledger.post(payout_rules.payout_transferred(payout.id, payout.currency, payout.amount), Links(payout_id=payout.id))
+    if PayoutStatus(payout.status) is PayoutStatus.PENDING:
+        outbox.add(SUBMIT_TOPIC, f"payout-submit:{payout.id}", {"payout": payout.id})
+    else:  # canceled meanwhile: the transfer goes straight back
+        outbox.add(REVERSE_TOPIC, f"payout-reverse:{payout.id}", {"payout": payout.id})
+
+
+def refused(payout_id: str, code: str | None, message: str) -> None:
+    """The PSP refused the transfer or the payout itself (caller commits): the payout fails and its money comes
+    back; a transfer already made is reversed."""
+    payout = lock(payout_id)
+    if payout is None or PayoutStatus(payout.status) is not PayoutStatus.PENDING:
+        return
+    payout.status = (PayoutStatus.FAILED if payout.psp_transfer_id else PayoutStatus.CANCELED).value
+    payout.failure_code, payout.failure_message = (code or "refused")[:100], message[:500]
+    payout.updated_at = payout.settled_at = utcnow()
+    _return_money(payout, reverse_transfer=True)
+
+
+def reversed_(payout_id: str, reversal_id: str) -> None:
+    """The transfer of a payout that did not reach the bank is back on the platform's balance (caller commits)."""
+    payout = lock(payout_id)
+    if payout is None or payout.psp_reversal_id:
+        return
+    payout.psp_reversal_id, payout.updated_at = reversal_id, utcnow()
+    ledger.post(payout_rules.payout_reversed(payout.id, payout.currency, payout.amount), Links(payout_id=payout.id))
+
+
+def apply_psp_payout(found: PspPayout, *, source: str) -> str:
+    """Apply what the PSP says about one of our payouts (caller commits). Returns what happened."""
+    payout_id = found.metadata.get("payout_id")
+    known = db.session.scalar(select(Payout.id).where(Payout.psp_payout_id == found.id)) or payout_id
+    payout = lock(known) if known else None
+    if payout is None:
+        return "unknown_payout"
+    if payout.psp_payout_id is None:
+        payout.psp_payout_id = found.id  # the news arrived before the job that created it recorded it
+    elif payout.psp_payout_id != found.id:
+        return "other_psp_payout"
+    if found.arrival_date:
+        payout.arrival_date = datetime.fromtimestamp(found.arrival_date, UTC).date()
+    transition = next_payout_status(PayoutStatus(payout.status), PayoutStatus(found.status.value))
+    if not transition.changed:
+        return f"{found.status.value}:no_change"
+    payout.status, payout.updated_at = transition.after.value, utcnow()
+    links = Links(payout_id=payout.id)
+    if transition.after is PayoutStatus.PAID:
+        payout.settled_at = payout.updated_at
+        ledger.post(payout_rules.payout_paid(payout.id, payout.currency, payout.amount), links)
+    if transition.unpays:
+        ledger.post(payout_rules.payout_unpaid(payout.id, payout.currency, payout.amount), links)
+    if transition.returns_money:
+        payout.settled_at = payout.updated_at
+        payout.failure_code = (found.failure_code or ("canceled" if found.status is PspPayoutStatus.CANCELED
+                                                       else "failed"))[:100]
+        payout.failure_message = (found.failure_message or "")[:500] or None
+        payout.failure_balance_transaction_id = found.failure_balance_transaction_id
+        _return_money(payout, reverse_transfer=True)
+        if transition.after is PayoutStatus.FAILED:
+            sellers.bank_account_failed(payout.seller_account_id)
+    log.info("payout %s: %s → %s (%s)", payout.id, transition.before, transition.after, source)
+    return f"{transition.after.value}:applied"
+
+
+def request_syncs(silent_for: timedelta, limit: int = 500) -> int:
+    """Ask the PSP about payouts still pending or in transit with no news for `silent_for` (a lost webhook then
+    delays a result by at most that long). Caller commits. Returns how many were asked about."""
+    cutoff = utcnow() - silent_for
+    stale = db.session.scalars(
+        select(Payout).where(Payout.status.in_([PayoutStatus.PENDING.value, PayoutStatus.IN_TRANSIT.value]),
+                             Payout.psp_payout_id.is_not(None), Payout.updated_at < cutoff)
+        .order_by(Payout.updated_at).limit(limit)).all()
+    bucket = int(utcnow().timestamp() // max(silent_for.total_seconds(), 1))
+    for payout in stale:
+        outbox.add(SYNC_TOPIC, f"payout-sync:{payout.id}:{bucket}", {"payout": payout.id})
+    return len(stale)
