@@ -7,8 +7,10 @@ from hypothesis import strategies as st
 from webapp.domain.errors import ValidationError
 from webapp.domain.wallets import (
     FeeSchedule,
+    Funds,
     RefundPolicy,
     Split,
+    may_go_negative,
     platform_fee,
     refund_split,
     refundable,
@@ -177,3 +179,9 @@ def test_the_whole_order_refunded_at_once_returns_the_whole_fee_under_either_pol
     for policy in RefundPolicy:
         assert refund_split(1000, 60, [], 1000, policy) == Split(940, 60)
     assert refund_split(1000, 0, [], 1000) == Split(1000, 0) and refund_split(50, 50, [], 20) == Split(0, 20)
+
+
+def test_only_the_available_side_of_a_wallet_may_go_negative():
+    """After a payout the seller's money is at its bank, so a refund may leave a debt on the available side; the
+    pending side holds exactly the shares not yet paid and never goes below zero."""
+    assert may_go_negative(Funds.AVAILABLE) and not may_go_negative(Funds.PENDING)

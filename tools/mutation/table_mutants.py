@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,31 @@ def _test_args() -> list[str]:
     return list(config["pytest_add_cli_args_test_selection"])
 
 
+_IMPORT = re.compile(r"from webapp\.domain(?:\.(\w+))? import (\([^)]*\)|[^\n]+)")
+
+
+def _imported(path: Path) -> set[str]:
+    """The domain modules a file imports (`from webapp.domain.x import …` or `from webapp.domain import x`)."""
+    names: set[str] = set()
+    for module, imported in _IMPORT.findall(path.read_text()):
+        names |= {module} if module else {(n.split() or [""])[0] for n in imported.strip("()").split(",")}
+    return {f"{n}.py" for n in names if n}
+
+
+def tests_for(module: str) -> list[str]:
+    """The selected unit test files that import `module` or a domain module built on it (the others cannot fail)."""
+    users, grew = {module}, True
+    while grew:
+        before = len(users)
+        users |= {p.name for p in (ROOT / DOMAIN).glob("*.py") if _imported(p) & users}
+        grew = len(users) > before
+    args = _test_args()
+    ignored = {ROOT / a.split("=", 1)[1] for a in args if a.startswith("--ignore=")}
+    files = [p for a in args if not a.startswith("-") for p in sorted((ROOT / a).rglob("test_*.py"))]
+    return [str(p.relative_to(ROOT)) for p in files
+            if not any(p == i or i in p.parents for i in ignored) and _imported(p) & users]
+
+
 def _copy_tree(target: Path) -> None:
     """A minimal copy in which `webapp.domain` resolves to the copy (pytest puts its rootdir first on sys.path)."""
     shutil.copytree(
@@ -74,8 +100,8 @@ def _copy_tree(target: Path) -> None:
         shutil.copy2(ROOT / name, target / name)
 
 
-def _run_tests(tree: Path) -> tuple[int, str]:
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *_test_args()]
+def _run_tests(tree: Path, tests: list[str]) -> tuple[int, str]:
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *tests]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(tree)}
     done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, timeout=300, check=False)
     return done.returncode, done.stdout
@@ -100,7 +126,7 @@ def _check(tree: Path, mutant: Mutant) -> str:
     except LookupError as exc:
         return f"does not apply: {exc}"
     try:
-        code, _ = _run_tests(tree)
+        code, _ = _run_tests(tree, tests_for(mutant.module))
     finally:
         path.write_text(original)
     return "killed" if code == 1 else "survived" if code == 0 else f"error (pytest exit {code})"
@@ -118,7 +144,7 @@ def main() -> int:
         trees = [Path(scratch) / str(i) for i in range(max(1, args.jobs))]
         for tree in trees:
             _copy_tree(tree)
-        code, output = _run_tests(trees[0])
+        code, output = _run_tests(trees[0], _test_args())
         if code != 0:
             print(output[-3000:])
             print("the unmutated copy fails its tests: fix that first")
