@@ -135,6 +135,14 @@ class Config:
         self.REFUND_FEE_POLICY = _env_or("REFUND_FEE_POLICY", "proportional")
         if self.REFUND_FEE_POLICY not in ("proportional", "retain"):
             raise ConfigError(f"REFUND_FEE_POLICY must be proportional or retain, got {self.REFUND_FEE_POLICY!r}")
+        # Daily reconciliation of the previous UTC day, at this UTC time (HH:MM), by the cron process.
+        self.RECONCILE_AT = _env_or("RECONCILE_AT", "02:30")
+        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", self.RECONCILE_AT):
+            raise ConfigError(f"RECONCILE_AT must be HH:MM (UTC), got {self.RECONCILE_AT!r}")
+        # A timing difference (a movement booked on a neighbouring day) still open this many days later escalates.
+        self.RECONCILE_TIMING_ESCALATE_DAYS = _int("RECONCILE_TIMING_ESCALATE_DAYS", 3)
+        # How long to wait for the PSP's report runs to finish (seconds).
+        self.RECONCILE_REPORT_TIMEOUT_SECONDS = _int("RECONCILE_REPORT_TIMEOUT_SECONDS", 600)
         self.DEMO_SHOP_ENABLED = _bool("DEMO_SHOP_ENABLED", True)
         self.PORT = _int("PORT", 5000)
         self.PUBLIC_BASE_URL = (_env("PUBLIC_BASE_URL") or f"http://127.0.0.1:{self.PORT}").rstrip("/")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -26,8 +27,7 @@ import psycopg
 import requests
 from harness import machine, running_system, save
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
-from tests.support.sandbox import pay_session  # noqa: E402
+from tests.support.sandbox import pay_session  # harness put the project on the path
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ORDERS_PER_CHECKOUT = 100
@@ -108,12 +108,11 @@ def fund(system, count: int) -> dict:
 def run_payouts(system, count: int) -> dict:
     started = time.monotonic()
     run = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "payouts", "run"], env={
-        **__import__("os").environ, **system.env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        **os.environ, **system.env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     with _db(system) as conn:
         reserved_at = None
         while True:
-            done, reserved = conn.execute(
-                "SELECT count(*) FILTER (WHERE psp_payout_id IS NOT NULL), count(*) FROM payouts").fetchone()
+            done = conn.execute("SELECT count(*) FROM payouts WHERE psp_payout_id IS NOT NULL").fetchone()[0]
             if reserved_at is None and run.poll() is not None:
                 reserved_at = time.monotonic()
             if done >= count:
@@ -131,7 +130,7 @@ def run_payouts(system, count: int) -> dict:
 def verify(system) -> dict:
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "ledger", "verify"],
-                            env={**__import__("os").environ, **system.env}, capture_output=True, text=True)
+                            env={**os.environ, **system.env}, capture_output=True, text=True)
     return {"ok": result.returncode == 0, "seconds": round(time.monotonic() - started, 2),
             "summary": result.stdout.strip().splitlines()[-1:]}
 
@@ -144,7 +143,11 @@ def main() -> None:
     results = {"machine": machine(), "workers": args.workers, "runs": []}
     for count in args.sellers:
         with running_system(("--workers", "1", "--threads", "16"), workers=args.workers) as system:
-            entry = {"sellers": count, "onboarding": onboard(system, count), "funding": fund(system, count)}
+            print(f"{count} sellers: onboarding…", file=sys.stderr, flush=True)
+            entry = {"sellers": count, "onboarding": onboard(system, count)}
+            print(f"{count} sellers: funding through pay-in…", file=sys.stderr, flush=True)
+            entry["funding"] = fund(system, count)
+            print(f"{count} sellers: payout run…", file=sys.stderr, flush=True)
             entry["payout_run"] = run_payouts(system, count)
             entry["ledger_verify"] = verify(system)
             results["runs"].append(entry)

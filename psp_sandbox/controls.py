@@ -23,11 +23,31 @@ def _sb() -> Sandbox:
     return current_app.extensions["psp_sandbox"]
 
 
+# The clock moves at most ten years per call: far enough for any schedule, small enough to keep dates valid.
+MAX_ADVANCE = 10 * 365 * 86_400
+
+
 def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if body is None and request.content_length:
         raise invalid("Send a JSON object.")
+    if body is not None and not isinstance(body, dict):
+        raise invalid("Send a JSON object.")
     return body or {}
+
+
+def _text(body: dict, name: str, default: str | None = None) -> str | None:
+    value = body.get(name, default)
+    if value is not None and not isinstance(value, str):
+        raise invalid(f"`{name}` is a string.", name)
+    return value
+
+
+def _limit(default: int, most: int) -> int:
+    raw = request.args.get("limit", str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise invalid(f"`limit` is an integer from 1 to {most}.", "limit", "parameter_invalid_integer")
+    return int(raw)
 
 
 @bp.errorhandler(StripeError)
@@ -54,8 +74,12 @@ def clock() -> Any:
 def advance_clock() -> Any:
     sb = _sb()
     seconds = _body().get("seconds")
-    if not isinstance(seconds, int) or seconds < 0:
-        raise invalid("`seconds` must be a non-negative integer: the clock only moves forward.")
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= MAX_ADVANCE:
+        raise invalid(f"`seconds` must be an integer from 0 to {MAX_ADVANCE} (ten years): the clock only moves "
+                      "forward.", "seconds")
+    if sb.clock.offset + seconds > 10 * MAX_ADVANCE:
+        raise invalid("The sandbox clock cannot run more than a hundred years ahead; start a new database.",
+                      "seconds")
     sb.clock.advance(seconds)
     handled = jobs.run_due(sb)
     return {"now": sb.clock.now(), "offset": sb.clock.offset, "handled": handled}
@@ -76,6 +100,23 @@ def clear_faults() -> Any:
     return asdict(_sb().faults.configure({}))
 
 
+@bp.get("/faults/report")
+def get_report_faults() -> Any:
+    return asdict(_sb().faults.report)
+
+
+@bp.post("/faults/report")
+def set_report_faults() -> Any:
+    """Withhold or duplicate rows of the next (or every) report run: {"withhold": [ids], "duplicate": [ids],
+    "runs": "next" | "all"}, ids being balance transaction ids or source ids."""
+    return asdict(_sb().faults.configure_report(_body()))
+
+
+@bp.delete("/faults/report")
+def clear_report_faults() -> Any:
+    return asdict(_sb().faults.configure_report({}))
+
+
 @bp.post("/events/<event_id>/resend")
 def resend(event_id: str) -> Any:
     sb = _sb()
@@ -91,11 +132,11 @@ def pay(session_id: str) -> Any:
     """Complete a session as a buyer would, for load tests: method card (any test card), wallet or bank_transfer."""
     sb = _sb()
     body = _body()
-    method = body.get("method", "card")
+    method = _text(body, "method", "card")
     with sb.store.write():
         session = sessions.get(sb, session_id)
-        email = body.get("email") or session["customer_email"] or "buyer@example.com"
-        buyer = Buyer(email, body.get("name", "Test Buyer"))
+        email = _text(body, "email") or session["customer_email"] or "buyer@example.com"
+        buyer = Buyer(email, _text(body, "name", "Test Buyer"))
         if method == "card":
             outcome = _pay_card(sb, session_id, body, buyer)
         elif method == "wallet":
@@ -113,7 +154,7 @@ def _pay_card(sb: Sandbox, session_id: str, body: dict, buyer: Buyer) -> Outcome
     if card is None:
         return Outcome("invalid", sessions.get(sb, session_id), "Invalid card details.", errors)
     outcome = payments.pay_card(sb, session_id, card, buyer)
-    answer = body.get("three_d_secure", "complete")
+    answer = _text(body, "three_d_secure", "complete")
     if outcome.status == "requires_action" and answer in ("complete", "fail"):
         outcome = payments.authenticate(sb, session_id, answer == "complete")
     return outcome
@@ -140,7 +181,7 @@ def all_events() -> Any:
     if after:
         found = sb.store.get(after, type_="event")
         seq = found.seq if found else 0
-    limit = min(int(request.args.get("limit", 100)), 500)
+    limit = _limit(100, 500)
     rows = sb.store.select("type = 'event' AND seq > ?", [seq], "seq ASC", limit)
     return {"data": [dict(row) for row in rows]}
 

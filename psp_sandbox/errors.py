@@ -40,3 +40,10 @@ def unauthorized(message: str) -> StripeError:
 
 def api_error(status: int, message: str) -> StripeError:
     return StripeError(status, "api_error", message)
+
+
+def idempotency_in_use(key: str) -> StripeError:
+    """Stripe's answer to a request whose idempotency key another request is still using (409; retry later)."""
+    return StripeError(409, "idempotency_error", "There is currently another in-progress request using this "
+                       f"idempotency key (that probably means you submitted twice, and the other request is still "
+                       f"going through): {key}. Please try again later.", code="idempotency_key_in_use")

@@ -29,6 +29,9 @@ def _expand(sb: Sandbox, node: object, parts: list[str], path: str) -> None:
     key, rest = parts[0], parts[1:]
     if key == "line_items" and node.get("object") == "checkout.session":
         node["line_items"] = _line_items(sb, node["id"])
+    elif key == "refunds" and node.get("object") == "charge":
+        # Since API 2022-11-15 a charge's refunds are included only when expanded.
+        node["refunds"] = _refunds(sb, node["id"])
     elif key not in node:
         raise invalid(f"This property cannot be expanded ({path}).", "expand")
     elif isinstance(node[key], str):
@@ -43,3 +46,9 @@ def _line_items(sb: Sandbox, session_id: str) -> dict:
     session = sb.store.get(session_id)
     items = session.private.get("line_items", []) if session else []
     return page_of(items, {"limit": "100"}, f"/v1/checkout/sessions/{session_id}/line_items")
+
+
+def _refunds(sb: Sandbox, charge_id: str) -> dict:
+    rows = sb.store.select("type = 'refund' AND json_extract(data, '$.charge') = ?", [charge_id], "seq DESC", 100)
+    return {"object": "list", "data": [dict(row) for row in rows], "has_more": len(rows) == 100,
+            "url": f"/v1/refunds?charge={charge_id}"}

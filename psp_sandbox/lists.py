@@ -33,12 +33,17 @@ class Query:
         value = params.get(name)
         if value is None:
             return self
-        bounds = value if isinstance(value, dict) else {"eq": value}
-        for op, raw in bounds.items():
-            if op not in _RANGE_SQL and op != "eq":
-                raise invalid(f"Invalid {name}[{op}]", name)
-            self.clauses.append(f"{column} {_RANGE_SQL.get(op, '=')} ?")
-            self.args.append(p.integer({name: raw}, name))
+        if not isinstance(value, dict):
+            self.clauses.append(f"{column} = ?")
+            self.args.append(p.integer(params, name))
+            return self
+        bounds = p.nested(params, name)
+        for op in bounds:
+            if op not in _RANGE_SQL:
+                raise invalid(f"Received unknown parameter: {p.full_name(bounds, op)}", p.full_name(bounds, op),
+                              "parameter_unknown")
+            self.clauses.append(f"{column} {_RANGE_SQL[op]} ?")
+            self.args.append(p.integer(bounds, op))
         return self
 
     @property

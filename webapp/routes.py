@@ -5,16 +5,13 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     import webapp.live.views  # noqa: F401  (registers the WebSocket route on `sock`)
-    from webapp.admin import ledger as _admin_ledger  # noqa: F401  (ledger page)
-    from webapp.admin.views import bp as admin_bp
+    from webapp.admin import bp as admin_bp
     from webapp.api import refunds as _refund_routes  # noqa: F401  (adds the refund route to the API blueprint)
     from webapp.api.payments import bp as api_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.checkout.views import bp as checkout_bp
     from webapp.ops.views import bp as ops_bp
-    from webapp.portal import payments as _portal_payments  # noqa: F401  (payment pages and refunds)
-    from webapp.portal import wallets as _portal_wallets  # noqa: F401  (wallet pages)
-    from webapp.portal.views import bp as portal_bp
+    from webapp.portal import bp as portal_bp
     from webapp.storefront.views import bp as storefront_bp
     from webapp.webhooks.views import bp as webhooks_bp
 

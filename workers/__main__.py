@@ -36,6 +36,9 @@ def cron() -> None:
                                      app.config["PAYOUT_RUN_AT"])
     scheduler.register(jobs.relay, LOW, interval=app.config["RELAY_INTERVAL_SECONDS"], result_ttl=0)
     scheduler.register(jobs.sweep, LOW, interval=app.config["SWEEP_INTERVAL_SECONDS"], result_ttl=0)
+    hour, minute = app.config["RECONCILE_AT"].split(":")  # daily, for the previous UTC day (cron times are UTC)
+    scheduler.register(jobs.reconcile_yesterday, LOW, cron=f"{int(minute)} {int(hour)} * * *", job_timeout=3600,
+                       result_ttl=0, failure_ttl=7 * 24 * 3600)
     hour, minute = app.config["PAYOUT_RUN_AT"].split(":")
     scheduler.register(jobs.payout_run, DEFAULT, cron=f"{int(minute)} {int(hour)} * * *", result_ttl=3600,
                        job_timeout=3600)

@@ -72,3 +72,24 @@ def payout_run(day: str | None = None) -> dict:
         log.info("payout run %s: %d due, %d created, skipped %s", when, result.due, len(result.created),
                  result.skipped)
         return {"day": when.isoformat(), "due": result.due, "created": len(result.created), "skipped": result.skipped}
+
+
+def reconcile(run_id: str, day: str, files: str = "[]") -> None:
+    """A run asked for on the admin page (recorded already): reconcile `day` (YYYY-MM-DD)."""
+    import json
+    from datetime import date
+
+    from webapp.services.reconciliation import requests
+
+    with app_context():
+        requests.perform(run_id, date.fromisoformat(day), [tuple(pair) for pair in json.loads(files)])
+
+
+def reconcile_yesterday() -> None:
+    """The daily run (cron): the previous UTC day, against the PSP's reports."""
+    from webapp.services.reconciliation import runs
+
+    with app_context():
+        day = runs.previous_day()
+        log.info("reconciling %s", day)
+        runs.run_day(day, triggered_by="cron")

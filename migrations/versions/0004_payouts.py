@@ -56,6 +56,7 @@ def upgrade():
     sa.Column('psp_transfer_id', sa.String(length=255), nullable=True),
     sa.Column('psp_payout_id', sa.String(length=255), nullable=True),
     sa.Column('psp_reversal_id', sa.String(length=255), nullable=True),
+    sa.Column('psp_bank_account_id', sa.String(length=255), nullable=True),
     sa.Column('arrival_date', sa.Date(), nullable=True),
     sa.Column('failure_code', sa.String(length=100), nullable=True),
     sa.Column('failure_message', sa.String(length=500), nullable=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,10 +16,12 @@ from flask import Blueprint, Response, current_app, g, request
 
 from psp_sandbox import params as p
 from psp_sandbox.context import Sandbox
-from psp_sandbox.errors import StripeError, api_error, invalid, no_such, unauthorized
+from psp_sandbox.errors import StripeError, api_error, idempotency_in_use, invalid, no_such, unauthorized
 from psp_sandbox.expand import expand
 from psp_sandbox.ids import PLATFORM_ACCOUNT, new_id
+from psp_sandbox.reporting import runs
 from psp_sandbox.resources import events
+from psp_sandbox.spec import strict
 from psp_sandbox.store import Row
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -54,23 +57,32 @@ def sandbox() -> Sandbox:
 
 
 def route(rule: str, method: str = "GET") -> Callable:
-    """Register a handler `(call, **url_args) -> dict`; POSTs run in one transaction with their idempotency record."""
+    """Register a handler `(call, **url_args) -> dict | Response`. Parameters are checked against Stripe's
+    description and the sandbox's implemented list (`spec/`) first; POSTs run in one transaction with
+    their idempotency record."""
+    operation = "/v1" + rule
 
-    def decorate(handler: Callable[..., dict]) -> Callable:
+    def decorate(handler: Callable[..., dict | Response]) -> Callable:
         @wraps(handler)
         def view(**url_args: str) -> Response:
             call = Call(sandbox(), g.account, g.params)
+            strict.check(method, operation, call.params)
             if method == "POST":
                 return _idempotent(call, lambda: _render(call, handler(call, **url_args)))
-            return _respond(200, json.dumps(_render(call, handler(call, **url_args))))
+            result = handler(call, **url_args)
+            if isinstance(result, Response):
+                return result
+            return _respond(200, json.dumps(_render(call, result)))
 
+        view.__name__ = f"{method.lower()}_{handler.__name__}"
         bp.add_url_rule(rule, view.__name__, view, methods=[method])
         return view
 
     return decorate
 
 
-def _render(call: Call, body: dict) -> dict:
+def _render(call: Call, body: dict | Response) -> dict:
+    assert isinstance(body, dict), "only GET handlers may answer with a raw response"
     paths = p.string_list(call.params, "expand")
     return expand(call.sb, dict(body), paths) if paths else dict(body)
 
@@ -78,17 +90,41 @@ def _render(call: Call, body: dict) -> dict:
 @bp.before_request
 def _prepare() -> Response | None:
     g.request_id = new_id("req", 14)
+    g.account = _authenticate()
+    source = request.form if request.method == "POST" else request.args
+    g.params = p.decode(source.items(multi=True))
+    events.current_request.set((g.request_id, request.headers.get("Idempotency-Key")))
+    # From here until its work is committed, the request holds its idempotency key (faults' latency included).
+    _claim_key(g.account, request.headers.get("Idempotency-Key") if request.method == "POST" else None)
     decision = sandbox().faults.for_api(request.path)
     if decision.latency:
         time.sleep(decision.latency)
     if decision.error in ("500", "503"):
         return _error(api_error(int(decision.error), "The sandbox injected this error (faults)."))
     g.hold = decision.timeout if decision.error == "timeout" else 0
-    g.account = _authenticate()
-    source = request.form if request.method == "POST" else request.args
-    g.params = p.decode(source.items(multi=True))
-    events.current_request.set((g.request_id, request.headers.get("Idempotency-Key")))
     return None
+
+
+# Idempotency keys of requests still running, per account: a second request with the same key gets 409.
+_running: set[tuple[str, str]] = set()
+_running_lock = threading.Lock()
+
+
+def _claim_key(account: str, key: str | None) -> None:
+    if not key:
+        return
+    with _running_lock:
+        if (account, key) in _running:
+            raise idempotency_in_use(key)
+        _running.add((account, key))
+    g.claimed_key = (account, key)
+
+
+def _release_key() -> None:
+    claimed = g.pop("claimed_key", None)
+    if claimed is not None:
+        with _running_lock:
+            _running.discard(claimed)
 
 
 @bp.after_request
@@ -102,6 +138,7 @@ def _hold(response: Response) -> Response:
 
 @bp.teardown_request
 def _forget_request(_: BaseException | None) -> None:
+    _release_key()
     events.current_request.set(None)
 
 
@@ -149,18 +186,20 @@ def _idempotent(call: Call, run: Callable[[], dict]) -> Response:
                 "INSERT INTO idempotency (account, key, fingerprint, status, body, created) VALUES (?, ?, ?, ?, ?, ?)",
                 (call.account, key, fingerprint, 200, body, time.time()),
             )
+    _release_key()  # committed: a retry now replays the stored answer, even while a `timeout` fault holds it
     return _respond(200, body, {"Idempotency-Key": key} if key else None)
 
 
 def _respond(status: int, body: str, headers: dict | None = None) -> Response:
     response = Response(body, status, mimetype="application/json", headers=headers)
     response.headers["Request-Id"] = getattr(g, "request_id", "")
-    response.headers["Stripe-Version"] = request.headers.get("Stripe-Version", events.API_VERSION)
+    # One version shapes every object and event, whatever version the client asked for (see events.API_VERSION).
+    response.headers["Stripe-Version"] = events.API_VERSION
     return response
 
 
 def _error(error: StripeError) -> Response:
-    should_retry = "true" if error.status >= 500 else "false"
+    should_retry = "true" if error.status >= 500 or error.status == 409 else "false"
     return _respond(error.status, json.dumps(error.as_json()), {"Stripe-Should-Retry": should_retry})
 
 
@@ -170,6 +209,7 @@ def _stripe_error(error: StripeError) -> Response:
 
 
 def register(app: Any) -> None:
-    from psp_sandbox.api import balance, checkout, connect, events_api, payments  # noqa: F401  (routes)
+    from psp_sandbox.api import balance, checkout, connect, events_api, files, payments, reporting  # noqa: F401
 
     app.register_blueprint(bp)
+    runs.resume(app.extensions["psp_sandbox"])

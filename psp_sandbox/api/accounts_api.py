@@ -73,7 +73,7 @@ def create_external_account(call: Call, account_id: str) -> dict:
     if not external:
         raise invalid("Missing required param: external_account.", "external_account", "parameter_missing")
     if "metadata" in call.params:
-        external = {**external, "metadata": call.params["metadata"]}
+        external = p.Form({**external, "metadata": call.params["metadata"]}, "external_account")
     default = p.boolean(call.params, "default_for_currency")
     return external_accounts.add(call.sb, account_id, external, account["country"], account["default_currency"],
                                  default=default)

@@ -8,6 +8,7 @@ from psp_sandbox import params as p
 from psp_sandbox.context import Sandbox
 from psp_sandbox.errors import invalid, missing
 from psp_sandbox.ids import PLATFORM_ACCOUNT, new_id, webhook_secret
+from psp_sandbox.resources import events
 from psp_sandbox.store import Row
 
 
@@ -22,8 +23,12 @@ def create(sb: Sandbox, params: dict, secret: str | None = None, connect: bool |
         if not re.fullmatch(r"\*|[a-z_]+(\.[a-z_]+)+", name):
             raise invalid(f"Invalid enabled_events: {name}", "enabled_events")
     connect = p.boolean(params, "connect") if connect is None else connect
+    version = p.string(params, "api_version")
+    if version is not None and version != events.API_VERSION:
+        raise invalid(f"The sandbox renders events in API version {events.API_VERSION} only; leave out api_version "
+                      f"or send {events.API_VERSION}.", "api_version")
     endpoint = {
-        "id": new_id("we"), "object": "webhook_endpoint", "api_version": p.string(params, "api_version"),
+        "id": new_id("we"), "object": "webhook_endpoint", "api_version": version,
         "application": None, "created": sb.clock.now(), "description": p.string(params, "description"),
         "enabled_events": enabled, "livemode": False, "metadata": p.metadata(params), "status": "enabled",
         "url": url,

@@ -9,8 +9,9 @@ import json
 from psp_sandbox.context import Sandbox
 from psp_sandbox.ids import PLATFORM_ACCOUNT, new_id
 
-# The API version the official SDK (15.3.1) pins; events say which version shaped their objects.
-API_VERSION = "2026-06-24.dahlia"
+# The one API version the sandbox speaks: that of the OpenAPI description its objects are checked against
+# (tests/data/stripe/). Events, the Stripe-Version header and object shapes all say this version.
+API_VERSION = "2023-08-16"
 
 # The API request (id, idempotency key) that caused the events being emitted, if any.
 current_request: contextvars.ContextVar[tuple[str, str | None] | None] = contextvars.ContextVar(

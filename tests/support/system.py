@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import redis
+from rq import Worker
 
 from tests.support.processes import ROOT, Process, free_port, python, start, wait_http
 from tests.support.sandbox import API_KEY, start_sandbox
@@ -73,4 +77,15 @@ def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Pat
     for index in range(workers):
         system.processes[f"worker{index}"] = start(f"worker{index}", python("-m", "workers"), log_dir, env)
     system.processes["scheduler"] = start("scheduler", python("-m", "workers", "cron"), log_dir, env)
+    wait_for_workers(redis_url, workers)
     return system
+
+
+def wait_for_workers(redis_url: str, count: int, timeout: float = 60) -> None:
+    """On a busy machine an RQ worker takes seconds to start; a test's first checkout needs one listening."""
+    connection = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while Worker.count(connection=connection) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} RQ worker(s) did not start within {timeout} s")
+        time.sleep(0.1)

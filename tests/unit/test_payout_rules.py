@@ -170,6 +170,8 @@ def test_account_state_mirrors_the_psp():
     (AccountState.ACTIVE, BankAccountStatus.ACTIVE, 999, 1000, PausedReason.BELOW_MINIMUM),
     (AccountState.ACTIVE, BankAccountStatus.ACTIVE, 1000, 1000, None),
     (AccountState.ONBOARDING, BankAccountStatus.PENDING, 100, 0, PausedReason.ONBOARDING),
+    (AccountState.ACTIVE, BankAccountStatus.PENDING, 100, 0, PausedReason.BANK_ACCOUNT_PENDING),
+    (AccountState.RESTRICTED, BankAccountStatus.PENDING, 100, 0, PausedReason.BANK_ACCOUNT_PENDING),
     (AccountState.DISABLED, BankAccountStatus.ACTIVE, 100, 0, PausedReason.ACCOUNT_DISABLED),
 ])
 def test_why_payouts_pause_most_urgent_first(state, bank, available, minimum, reason):

@@ -1,0 +1,10 @@
+"""The platform admin's pages.
+
+Each module of the package adds its routes to `bp`; importing the package registers them all.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from webapp.admin import ledger, payouts, reconciliation, views  # noqa: E402, F401

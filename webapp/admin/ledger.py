@@ -1,14 +1,13 @@
 """Admin: the ledger's verification result and the platform's balances per currency.
 
-Routes live on the admin blueprint (webapp/admin/views.py); this module is imported before the blueprint is
-registered (webapp/routes.py).
+Routes on the admin blueprint (webapp/admin/__init__.py imports this module).
 """
 
 from __future__ import annotations
 
 from flask import render_template
 
-from webapp.admin.views import bp
+from webapp.admin import bp
 from webapp.auth.access import admin_required
 from webapp.domain.ledger import LABELS
 from webapp.services import balances, verification

@@ -1,15 +1,14 @@
-"""The platform admin's pages."""
+"""Admin: merchants, one merchant and its API keys."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import abort, render_template
 from sqlalchemy import func, select
 
+from webapp.admin import bp
 from webapp.auth.access import admin_required
 from webapp.extensions import db
 from webapp.models import ApiKey, Merchant, SellerAccount, User
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/merchants")

@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from webapp.cli import accounts, demo, ledger, payouts, serve
+    from webapp.cli import accounts, demo, ledger, payouts, reconcile, serve
 
-    for command in (*accounts.COMMANDS, demo.demo, ledger.ledger, payouts.payouts, serve.serve):
+    for command in (*accounts.COMMANDS, demo.demo, ledger.ledger, payouts.payouts, reconcile.reconcile, serve.serve):
         app.cli.add_command(command)

@@ -17,6 +17,8 @@ Accounts (one per currency, plus one pair per seller account):
   (liability: money owed to buyers).
 - `platform:payouts_in_transit:<CUR>` — money taken from a wallet for a payout the PSP has not confirmed
   paid yet (liability: still owed to the seller until the bank has it).
+- `platform:suspense:<CUR>` — differences reconciliation found between the PSP and our books, parked by an
+  adjusting entry until someone explains them (liability: credited when the PSP holds more than we booked).
 - `platform:psp_connected:<CUR>` — money transferred to sellers' connected accounts at the PSP and not yet
   paid to their banks (asset: it comes back by a transfer reversal if the payout fails).
 
@@ -58,6 +60,7 @@ class AccountKind(StrEnum):
     REFUNDS = "refunds"
     PAYOUTS_IN_TRANSIT = "payouts_in_transit"
     PSP_CONNECTED = "psp_connected"
+    SUSPENSE = "suspense"
 
 
 DEBIT_NORMAL = frozenset({AccountKind.PSP_PENDING, AccountKind.PSP_AVAILABLE, AccountKind.PSP_FEES,
@@ -73,11 +76,13 @@ LABELS = {
     AccountKind.REFUNDS: "Refunds in flight",
     AccountKind.PAYOUTS_IN_TRANSIT: "Payouts in transit",
     AccountKind.PSP_CONNECTED: "Sellers' PSP balances",
+    AccountKind.SUSPENSE: "Reconciliation suspense",
 }
 _PLATFORM_CODES = {
     AccountKind.PSP_PENDING: "psp_pending", AccountKind.PSP_AVAILABLE: "psp_available",
     AccountKind.FEE_REVENUE: "fee_revenue", AccountKind.PSP_FEES: "psp_fees", AccountKind.REFUNDS: "refunds",
     AccountKind.PAYOUTS_IN_TRANSIT: "payouts_in_transit", AccountKind.PSP_CONNECTED: "psp_connected",
+    AccountKind.SUSPENSE: "suspense",
 }
 
 
@@ -160,6 +165,7 @@ class EntryKind(StrEnum):
     PAYOUT_UNPAID = "payout_unpaid"
     PAYOUT_RETURNED = "payout_returned"
     PAYOUT_REVERSED = "payout_reversed"
+    ADJUSTMENT = "adjustment"
 
 
 def sums_by_currency(postings: Iterable[Posting]) -> dict[str, int]:
@@ -294,3 +300,18 @@ def refund_returned(refund_id: str, seller_account_id: str, funds: Funds, curren
                  credit(wallet(seller_account_id, funds, currency), seller_share),
                  credit(platform(AccountKind.FEE_REVENUE, currency), fee_share),
                  memo=f"Refund {refund_id} failed after payment; money returned")
+
+
+def adjustment(key: str, currency: str, psp_delta: int, against: AccountKind, note: str) -> JournalEntry:
+    """An adjusting entry from reconciliation: the platform's available PSP balance moves by `psp_delta` (what the
+    PSP holds minus what we booked; may be negative) against the suspense or the PSP-fee account. The note, which
+    people must give, becomes the memo."""
+    if type(psp_delta) is not int or psp_delta == 0:
+        raise ValueError(f"an adjustment moves a non-zero integer of minor units, got {psp_delta!r}")
+    if against not in (AccountKind.SUSPENSE, AccountKind.PSP_FEES):
+        raise ValueError(f"adjustments go to the suspense or PSP-fee account, not {against}")
+    if not note.strip():
+        raise ValueError("an adjusting entry needs a note")
+    return entry(key, EntryKind.ADJUSTMENT,
+                 debit(psp_balance(Funds.AVAILABLE, currency), psp_delta),
+                 credit(platform(against, currency), psp_delta), memo=note.strip())

@@ -203,6 +203,7 @@ class PausedReason(StrEnum):
     ACCOUNT_DISABLED = "account_disabled"
     ONBOARDING = "onboarding"
     BANK_ACCOUNT_ERRORED = "bank_account_errored"
+    BANK_ACCOUNT_PENDING = "bank_account_pending"
     REQUIREMENTS_DUE = "requirements_due"
     NEGATIVE_BALANCE = "negative_balance"
     BELOW_MINIMUM = "below_minimum"
@@ -213,6 +214,8 @@ PAUSED_WORDS = {
     PausedReason.ONBOARDING: "The seller's account is still being set up at the payment provider.",
     PausedReason.BANK_ACCOUNT_ERRORED: "The last payout was returned by the bank. Replace the bank account "
                                        "(IBAN) to resume payouts.",
+    PausedReason.BANK_ACCOUNT_PENDING: "The new bank account is being registered with the payment provider; "
+                                       "payouts resume as soon as it is.",
     PausedReason.REQUIREMENTS_DUE: "The payment provider needs more information about this seller before it "
                                    "can be paid.",
     PausedReason.NEGATIVE_BALANCE: "Refunds after a payout left the wallet negative; new sales pay it back "
@@ -256,6 +259,8 @@ def paused_reason(*, state: AccountState, bank: BankAccountStatus, available: in
         return PausedReason.ONBOARDING
     if bank is BankAccountStatus.ERRORED:
         return PausedReason.BANK_ACCOUNT_ERRORED
+    if bank is BankAccountStatus.PENDING:  # a replacement not registered yet: paying now would use the old one
+        return PausedReason.BANK_ACCOUNT_PENDING
     if state is AccountState.RESTRICTED:
         return PausedReason.REQUIREMENTS_DUE
     if available < 0:

@@ -6,9 +6,19 @@ from webapp.models.infrastructure import IdempotencyKey, OutboxMessage, PspEvent
 from webapp.models.ledger import LedgerAccount, LedgerEntry, LedgerPosting, OrderFunds, PspAvailability, PspCharge
 from webapp.models.payments import PaymentActivity, PaymentEvent, PaymentOrder, PspSession
 from webapp.models.payouts import Payout, PayoutItem
+from webapp.models.reconciliation import (
+    ReconAction,
+    ReconImport,
+    ReconMismatch,
+    ReconOurs,
+    ReconRow,
+    ReconRun,
+    ReconRunImport,
+)
 from webapp.models.refunds import Refund
 from webapp.models.sellers import SellerAccount
 
 __all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPosting", "Merchant", "OrderFunds",
            "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder", "Payout", "PayoutItem",
-           "PspAvailability", "PspCharge", "PspEvent", "PspSession", "Refund", "SellerAccount", "User"]
+           "PspAvailability", "PspCharge", "PspEvent", "PspSession", "ReconAction", "ReconImport",
+           "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "Refund", "SellerAccount", "User"]

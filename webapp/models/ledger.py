@@ -16,11 +16,11 @@ from webapp.dbtypes import UTCDateTime, utcnow
 from webapp.extensions import Model
 
 _KINDS = ("('psp_pending', 'psp_available', 'wallet_pending', 'wallet_available', 'fee_revenue', 'psp_fees', "
-          "'refunds', 'payouts_in_transit', 'psp_connected')")
+          "'refunds', 'payouts_in_transit', 'psp_connected', 'suspense')")
 _FUNDS = "('pending', 'available')"
 _ENTRY_KINDS = ("('capture', 'psp_fee', 'funds_available', 'refund_reserved', 'refund_paid', 'refund_released', "
                 "'refund_returned', 'payout_reserved', 'payout_transferred', 'payout_paid', 'payout_unpaid', "
-                "'payout_returned', 'payout_reversed')")
+                "'payout_returned', 'payout_reversed', 'adjustment')")
 
 
 def _bigint_id() -> Mapped[int]:

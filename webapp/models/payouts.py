@@ -42,6 +42,7 @@ class Payout(Model):
     psp_transfer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     psp_payout_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     psp_reversal_id: Mapped[str | None] = mapped_column(String(255))
+    psp_bank_account_id: Mapped[str | None] = mapped_column(String(255))  # where it was sent
     arrival_date: Mapped[date | None] = mapped_column(Date)
     failure_code: Mapped[str | None] = mapped_column(String(100))
     failure_message: Mapped[str | None] = mapped_column(String(500))

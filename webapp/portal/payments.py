@@ -1,7 +1,6 @@
 """Merchant portal: payments, one payment's orders, refunds, journal entries and timeline, and the Refund action.
 
-Routes live on the portal blueprint (webapp/portal/views.py); this module is imported before the blueprint is
-registered (webapp/routes.py).
+Routes on the portal blueprint (webapp/portal/__init__.py imports this module).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from webapp.domain.money import Money
 from webapp.domain.refunds import REASONS, RefundRequest
 from webapp.extensions import db
 from webapp.models import OrderFunds, PaymentActivity, PaymentEvent, PaymentOrder
-from webapp.portal.views import bp
+from webapp.portal import bp
 from webapp.services import balances, payments, refunds
 
 PAYMENTS_PER_PAGE = 25

@@ -1,20 +1,15 @@
-"""The merchant portal: a merchant user sees and manages only its own merchant's data."""
+"""Merchant portal: the overview and API keys."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
-from webapp.auth.access import merchant_required, own_or_404
+from webapp.auth.access import merchant_required
 from webapp.domain.errors import DomainError
-from webapp.domain.sellers import NewSeller
-from webapp.models import SellerAccount
-from webapp.portal.forms import ApiKeyForm, ConfirmForm, SellerAccountForm
+from webapp.portal import bp
+from webapp.portal.forms import ApiKeyForm, ConfirmForm
 from webapp.services import api_keys, reveal
-from webapp.services import sellers as seller_service
-
-bp = Blueprint("portal", __name__, url_prefix="/portal")
-
 
 
 @bp.get("")
@@ -24,46 +19,6 @@ def dashboard():
     keys = api_keys.list_for(merchant)
     return render_template("portal/dashboard.html", merchant=merchant, sellers=merchant.seller_accounts,
                            active_keys=[k for k in keys if k.active])
-
-
-@bp.route("/sellers", methods=["GET", "POST"])
-@merchant_required
-def sellers():
-    merchant = current_user.merchant
-    form = SellerAccountForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            seller = seller_service.create(merchant, NewSeller.basic(form.display_name.data, form.iban.data,
-                                                                     form.currency.data))
-        except DomainError as exc:
-            field = getattr(form, exc.param or "", None)
-            (field.errors if field is not None else form.form_errors).append(exc.message)
-            status = 400
-        else:
-            flash(f"Seller account “{seller.display_name}” added.", "success")
-            return redirect(url_for("portal.sellers"))
-    elif form.errors:
-        status = 400
-    return render_template("portal/sellers.html", merchant=merchant, sellers=merchant.seller_accounts,
-                           form=form, confirm=ConfirmForm()), status
-
-
-@bp.get("/sellers/<seller_id>")
-@merchant_required
-def seller(seller_id: str):
-    return render_template("portal/seller.html", seller=own_or_404(SellerAccount, seller_id), confirm=ConfirmForm())
-
-
-@bp.post("/sellers/<seller_id>/status/<status>")
-@merchant_required
-def seller_status(seller_id: str, status: str):
-    seller = own_or_404(SellerAccount, seller_id)
-    if not ConfirmForm().validate_on_submit() or status not in ("active", "disabled"):
-        abort(400)
-    seller_service.set_status(current_user.merchant, seller.id, status)
-    flash(f"“{seller.display_name}” is now {status}.", "success")
-    return redirect(url_for("portal.seller", seller_id=seller.id))
 
 
 @bp.route("/api-keys", methods=["GET", "POST"])

@@ -1,7 +1,6 @@
 """Merchant portal: seller wallets (pending and available per currency) and the ledger lines behind them.
 
-Routes live on the portal blueprint (webapp/portal/views.py); this module is imported before the blueprint is
-registered (webapp/routes.py).
+Routes on the portal blueprint (webapp/portal/__init__.py imports this module).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from flask_login import current_user
 from webapp.auth.access import merchant_required, own_or_404
 from webapp.domain.money import Money
 from webapp.models import SellerAccount
-from webapp.portal.views import bp
+from webapp.portal import bp
 from webapp.services import balances
 
 LINES_PER_PAGE = 25

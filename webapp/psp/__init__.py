@@ -113,12 +113,12 @@ CONCURRENCY = 8
 BATCH = CONCURRENCY * 2
 
 
-def call_each(items: Sequence[T], call: Callable[[T], R]) -> list[R]:
-    """`call` for every item, CONCURRENCY at a time (PSP calls wait on the network, not on the CPU), in
+def call_each(items: Sequence[T], call: Callable[[T], R], *, concurrency: int = CONCURRENCY) -> list[R]:
+    """`call` for every item, `concurrency` at a time (PSP calls wait on the network, not on the CPU), in
     the items' order. `call` must not touch the database: results are applied afterwards, in transactions."""
     if not items:
         return []
-    with ThreadPoolExecutor(max_workers=min(CONCURRENCY, len(items))) as pool:
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
         return list(pool.map(call, items))
 
 

@@ -41,12 +41,13 @@ class Claimed:
 def add(topic: str, dedupe_key: str, payload: dict | None = None, *, delay_seconds: float = 0) -> None:
     """Record work in the current transaction (a row with the same dedupe key is recorded only once); a
     worker is woken for it once the transaction commits."""
-    exists = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
-    if exists is None:
-        db.session.add(OutboxMessage(topic=topic, dedupe_key=dedupe_key, payload=json.dumps(payload or {}),
-                                     available_at=utcnow() + timedelta(seconds=delay_seconds)))
-        if not delay_seconds:
-            wakeups.wake_after_commit(topic)
+    now = utcnow()
+    inserted = bulk.insert_rows(OutboxMessage, [{
+        "topic": topic, "dedupe_key": dedupe_key, "payload": json.dumps(payload or {}), "status": "pending",
+        "attempts": 0, "available_at": now + timedelta(seconds=delay_seconds), "created_at": now}],
+        skip_conflicts_on="dedupe_key", returning=("id",))
+    if inserted and not delay_seconds:
+        wakeups.wake_after_commit(topic)
 
 
 def add_many(topic: str, items: list[tuple[str, dict]]) -> None:
@@ -83,10 +84,12 @@ def claim(topic: str, limit: int) -> list[Claimed]:
                   key=lambda c: c.id)
 
 
-def complete(message_id: int) -> None:
+def complete(*message_ids: int) -> None:
     """Mark done, in the caller's transaction (the same one that applied the work)."""
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-                       .values(status="done", processed_at=utcnow(), claimed_until=None))
+    if message_ids:
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(message_ids))
+                           .values(status="done", processed_at=utcnow(), claimed_until=None)
+                           .execution_options(synchronize_session=False))
 
 
 def backoff_seconds(attempts: int) -> float:

@@ -15,8 +15,12 @@ from webapp.models import Payout
 from webapp.psp import NewPayout, NewReversal, NewTransfer, PspError, PspPayout, PspReversal, PspTransfer
 from webapp.services import payouts
 from webapp.services.outbox import Claimed
-from webapp.services.psp_work import PspWork
+from webapp.services.psp_work import Batching, PspWork
 from webapp.services.topics import Queue
+
+# A payout run creates thousands of payouts at once: larger batches, more calls in flight, and each batch's
+# answers applied in one transaction (each payout touches its own row), in payout order.
+BULK = Batching(batch=64, concurrency=16, together=True, sort_key=lambda message: message.payload["payout"])
 
 
 def _metadata(payout: Payout) -> dict[str, str]:
@@ -52,7 +56,7 @@ def _refused(message: Claimed, plan: object, error: PspError) -> None:
 TRANSFER = PspWork[NewTransfer, PspTransfer](
     name=payouts.TRANSFER_TOPIC, queue=Queue.DEFAULT, plan=_transfer_plans,
     call=lambda psp, request: psp.create_transfer(request), apply=_transferred, refused=_refused,
-    describe=lambda m: f"transfer of payout {m.payload['payout']}")
+    describe=lambda m: f"transfer of payout {m.payload['payout']}", batching=BULK)
 
 
 def _payout_plans(messages: list[Claimed]) -> list[NewPayout | None]:
@@ -75,7 +79,7 @@ def _submitted(message: Claimed, plan: NewPayout, found: PspPayout) -> None:
 SUBMIT = PspWork[NewPayout, PspPayout](
     name=payouts.SUBMIT_TOPIC, queue=Queue.DEFAULT, plan=_payout_plans,
     call=lambda psp, request: psp.create_payout(request), apply=_submitted, refused=_refused,
-    describe=lambda m: f"payout {m.payload['payout']}")
+    describe=lambda m: f"payout {m.payload['payout']}", batching=BULK)
 
 
 def _reversal_plans(messages: list[Claimed]) -> list[NewReversal | None]:
@@ -98,7 +102,7 @@ def _reversed(message: Claimed, plan: NewReversal, found: PspReversal) -> None:
 REVERSE = PspWork[NewReversal, PspReversal](
     name=payouts.REVERSE_TOPIC, queue=Queue.DEFAULT, plan=_reversal_plans,
     call=lambda psp, request: psp.create_reversal(request), apply=_reversed,
-    describe=lambda m: f"reversal of payout {m.payload['payout']}")
+    describe=lambda m: f"reversal of payout {m.payload['payout']}", batching=BULK)
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,6 @@ def _polled(message: Claimed, plan: _Poll, found: PspPayout) -> None:
 SYNC = PspWork[_Poll, PspPayout](
     name=payouts.SYNC_TOPIC, queue=Queue.LOW, plan=_poll_plans,
     call=lambda psp, poll: psp.retrieve_payout(poll.account_id, poll.payout_id), apply=_polled,
-    describe=lambda m: f"sync payout {m.payload['payout']}")
+    describe=lambda m: f"sync payout {m.payload['payout']}", batching=BULK)
 
 TOPICS = (TRANSFER, SUBMIT, REVERSE, SYNC)

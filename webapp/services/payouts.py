@@ -221,8 +221,8 @@ def _payout_for(due: Due, seller: SellerAccount, balance: int, lines: list[payou
     assert seller.psp_account_id is not None
     return Payout(id=due.payout_id or new_id("pyt"), merchant_id=seller.merchant_id, seller_account_id=seller.id,
                   currency=seller.currency, amount=amount, period=due.period, source=source,
-                  status=PayoutStatus.PENDING.value, psp_account_id=seller.psp_account_id, created_at=now,
-                  updated_at=now)
+                  status=PayoutStatus.PENDING.value, psp_account_id=seller.psp_account_id,
+                  psp_bank_account_id=seller.bank_account_psp_id, created_at=now, updated_at=now)
 
 
 def lock(payout_id: str) -> Payout | None:
@@ -305,7 +305,7 @@ def apply_psp_payout(found: PspPayout, *, source: str) -> str:
         payout.failure_balance_transaction_id = found.failure_balance_transaction_id
         _return_money(payout, reverse_transfer=True)
         if transition.after is PayoutStatus.FAILED:
-            sellers.bank_account_failed(payout.seller_account_id)
+            sellers.bank_account_failed(payout.seller_account_id, payout.psp_bank_account_id)
     log.info("payout %s: %s → %s (%s)", payout.id, transition.before, transition.after, source)
     return f"{transition.after.value}:applied"
 

@@ -94,7 +94,10 @@ def request_onboarding(seller: SellerAccount) -> None:
 def update(merchant: Merchant, seller_id: str, changes: SellerChanges) -> SellerAccount:
     """Change a seller's name, email, schedule, minimum or bank account (commits). A new IBAN is registered at
     the PSP as the new default bank account; until then the seller's bank account is `pending`."""
-    found = db.session.scalar(select(SellerAccount).where(SellerAccount.id == get(merchant, seller_id).id)
+    if changes.iban is not None and _iban_taken(merchant.id, changes.iban, other_than=get(merchant, seller_id).id):
+        raise Conflict("This merchant already has a seller account with that IBAN.", param="iban",
+                       code="iban_already_used")
+    found = db.session.scalar(select(SellerAccount).where(SellerAccount.id == seller_id)
                               .with_for_update().execution_options(populate_existing=True))
     assert found is not None
     seller = found
@@ -107,9 +110,6 @@ def update(merchant: Merchant, seller_id: str, changes: SellerChanges) -> Seller
     if changes.minimum_payout_minor is not None:
         seller.minimum_payout_minor = changes.minimum_payout_minor
     if changes.iban is not None and changes.iban != seller.iban:
-        if _iban_taken(merchant.id, changes.iban, other_than=seller.id):
-            raise Conflict("This merchant already has a seller account with that IBAN.", param="iban",
-                           code="iban_already_used")
         seller.iban = changes.iban
         seller.bank_account_version += 1
         seller.bank_account_status = BankAccountStatus.PENDING.value
@@ -178,10 +178,12 @@ def bank_account_added(seller_id: str, version: int, found: PspBankAccount) -> N
     seller.updated_at = utcnow()
 
 
-def bank_account_failed(seller_id: str) -> None:
-    """A payout to the seller's bank account failed: payouts pause until the bank account is replaced."""
+def bank_account_failed(seller_id: str, bank_account_psp_id: str | None) -> None:
+    """A payout to the seller's bank account failed: payouts pause until the bank account is replaced. A failure
+    of a bank account the seller has replaced since leaves the new one alone."""
     seller = db.session.get(SellerAccount, seller_id, with_for_update=True)
-    if seller is not None:
+    if seller is not None and bank_account_psp_id in (None, seller.bank_account_psp_id) \
+            and seller.bank_account_status != BankAccountStatus.PENDING:
         seller.bank_account_status = BankAccountStatus.ERRORED.value
         seller.updated_at = utcnow()
 

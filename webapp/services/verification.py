@@ -301,6 +301,14 @@ def _identity(report: Report, accounts: list[_Account]) -> None:
     for currency, total in db.session.execute(select(PspCharge.currency, func.sum(PspCharge.fee))
                                               .group_by(PspCharge.currency)):
         left[currency] -= int(total)
+    # PSP fees reconciliation found and booked by an adjusting entry are fees too (the charge keeps what the PSP
+    # first said; the adjustment records the difference).
+    for currency, total in db.session.execute(
+            select(LedgerPosting.currency, func.sum(LedgerPosting.amount)).join(LedgerEntry)
+            .where(LedgerEntry.kind == EntryKind.ADJUSTMENT.value,
+                   LedgerPosting.account_id.like(f"platform:{AccountKind.PSP_FEES.value}:%"))
+            .group_by(LedgerPosting.currency)):
+        left[currency] -= int(total)
     right: dict[str, int] = defaultdict(int)
     for currency, total in db.session.execute(select(Payout.currency, func.sum(Payout.amount))
                                               .where(Payout.status == PayoutStatus.PAID.value)

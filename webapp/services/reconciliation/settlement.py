@@ -1,0 +1,177 @@
+"""Importing a settlement file: Stripe's itemized balance-change report (the platform's, or the connected accounts'),
+as CSV with Stripe's column names and amounts in major units.
+
+The file is read twice, streamed both times (never held in memory): once for its SHA-256 — the same content is
+the same import, so importing a file twice adds nothing — and once to parse it into `recon_rows` in chunks (COPY on
+PostgreSQL). Amounts are parsed exactly by the currency's exponent; a malformed row fails the whole import with
+its line number, so a half-read file is never reconciled.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, cast
+
+import psycopg
+from sqlalchemy import select
+
+from webapp.domain.errors import DomainError
+from webapp.domain.reconciliation import FAMILY, Movement, RunSource, movement_of, parse_amount
+from webapp.extensions import db
+from webapp.models import ReconImport, ReconRow
+from webapp.services import bulk
+
+CHUNK = 5_000
+REQUIRED = ("balance_transaction_id", "currency", "gross", "fee", "reporting_category", "source_id")
+# Our ids, which we put in the PSP objects' metadata: found through the report's metadata columns.
+REF_COLUMNS = {Movement.CHARGE: "payment_metadata[payment_event_id]", Movement.REFUND: "refund_metadata[refund_id]",
+               Movement.REFUND_FAILURE: "refund_metadata[refund_id]",
+               Movement.TRANSFER: "transfer_metadata[payout_id]"}
+# The columns a report run asks for (Stripe's names), in this order.
+PLATFORM_COLUMNS = ("balance_transaction_id", "created_utc", "available_on_utc", "currency", "gross", "fee", "net",
+                    "reporting_category", "source_id", "description", "payment_intent_id",
+                    "payment_metadata[payment_event_id]", "refund_metadata[refund_id]", "transfer_metadata[payout_id]")
+CONNECTED_COLUMNS = ("connected_account", "balance_transaction_id", "created_utc", "available_on_utc", "currency",
+                     "gross", "fee", "net", "reporting_category", "source_id", "description")
+_ROW_COLUMNS = ("import_id", "line", "balance_transaction_id", "account", "category", "movement", "family",
+                "source_id", "ref", "payment_intent_id", "currency", "gross", "fee", "created")
+
+
+class BadSettlementFile(DomainError):
+    code = "bad_settlement_file"
+    http_status = 400
+
+
+@dataclass(frozen=True)
+class Imported:
+    id: str
+    rows: int
+    report: str
+    new: bool  # False: this content was imported before
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def import_file(path: Path, *, source: RunSource, name: str,
+                progress: Callable[[int], None] | None = None) -> Imported:
+    """Import a settlement file once (caller commits). Raises BadSettlementFile naming the first bad line."""
+    digest = content_hash(path)
+    existing = db.session.scalar(select(ReconImport).where(ReconImport.content_hash == digest))
+    if existing is not None:
+        return Imported(existing.id, existing.rows, existing.report, new=False)
+    record = ReconImport(content_hash=digest, source=source.value, name=name[:300], report="platform", rows=0)
+    db.session.add(record)
+    db.session.flush()
+    count, first, last = 0, None, None
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise BadSettlementFile(f"{name}: the file is empty.")
+        parse = _row_parser(header, name)
+        record.report = "connected" if "connected_account" in header else "platform"
+        chunk: list[tuple] = []
+        for line, values in enumerate(reader, start=2):
+            if not values:
+                continue
+            row = parse(record.id, line, values)
+            chunk.append(row)
+            created = row[-1]
+            first = created if first is None or created < first else first
+            last = created if last is None or created > last else last
+            if len(chunk) >= CHUNK:
+                _store(chunk)
+                count += len(chunk)
+                chunk = []
+                if progress:
+                    progress(count)
+        _store(chunk)
+        count += len(chunk)
+    record.rows, record.first_created, record.last_created = count, first, last
+    if progress:
+        progress(count)
+    return Imported(record.id, count, record.report, new=True)
+
+
+def _row_parser(header: list[str], name: str) -> Callable[[str, int, list[str]], tuple]:
+    index = {column: i for i, column in enumerate(header)}
+    missing = [c for c in REQUIRED if c not in index]
+    time_column = "created_utc" if "created_utc" in index else "created" if "created" in index else None
+    if missing or time_column is None:
+        raise BadSettlementFile(f"{name}: missing column(s) {', '.join(missing or ['created_utc'])}; the file must be "
+                                "an itemized balance change report (balance_change_from_activity.itemized.3 or "
+                                "connected_account_balance_change_from_activity.itemized.3).")
+    at = {c: index[c] for c in (*REQUIRED, time_column)}
+    account_at = index.get("connected_account")
+    intent_at = index.get("payment_intent_id")
+    ref_at = {movement: index[column] for movement, column in REF_COLUMNS.items() if column in index}
+    seconds = _Timestamps()
+    width = len(header)
+
+    def parse(import_id: str, line: int, values: list[str]) -> tuple:
+        if len(values) != width:
+            raise BadSettlementFile(f"{name}, line {line}: {len(values)} fields where the header has {width}.")
+        try:
+            currency = values[at["currency"]].upper()
+            account = values[account_at] or None if account_at is not None else None
+            category = values[at["reporting_category"]]
+            movement = movement_of(category, account is not None)
+            ref_index = ref_at.get(movement)
+            return (import_id, line, values[at["balance_transaction_id"]], account, category, movement.value,
+                    FAMILY[movement], values[at["source_id"]], (values[ref_index] or None) if ref_index is not None
+                    else None, (values[intent_at] or None) if intent_at is not None else None, currency,
+                    parse_amount(values[at["gross"]], currency), parse_amount(values[at["fee"]], currency),
+                    seconds(values[at[time_column]]))
+        except (DomainError, ValueError) as exc:
+            message = exc.message if isinstance(exc, DomainError) else str(exc)
+            raise BadSettlementFile(f"{name}, line {line}: {message}") from exc
+
+    return parse
+
+
+class _Timestamps:
+    """"2026-11-30 23:59:59" (UTC) as Unix seconds; the day's midnight is computed once per date, because a
+    report holds millions of rows over few days."""
+
+    def __init__(self) -> None:
+        self._days: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        day = text[:10]
+        start = self._days.get(day)
+        if start is None:
+            start = int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
+            self._days[day] = start
+        if len(text) != 19 or text[10] != " ":
+            raise ValueError(f"time {text!r} is not YYYY-MM-DD HH:MM:SS")
+        return start + int(text[11:13]) * 3600 + int(text[14:16]) * 60 + int(text[17:19])
+
+
+def _store(rows: list[tuple]) -> None:
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        driver = cast(psycopg.Connection, connection.connection.dbapi_connection)
+        with driver.cursor() as cursor, cursor.copy(
+                f"COPY recon_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    bulk.insert_rows(ReconRow, [dict(zip(_ROW_COLUMNS, row, strict=True)) for row in rows])
+
+
+def rows_of(text: IO[str]) -> Iterator[dict[str, str]]:
+    """A report's rows as dicts (for tests and tools that edit a file)."""
+    yield from csv.DictReader(text)
