@@ -120,6 +120,7 @@ def test_every_account_has_a_stable_code_label_and_normal_side():
         AccountKind.REFUNDS: ("platform:refunds:EUR", "Refunds in flight", -1),
         AccountKind.PAYOUTS_IN_TRANSIT: ("platform:payouts_in_transit:EUR", "Payouts in transit", -1),
         AccountKind.PSP_CONNECTED: ("platform:psp_connected:EUR", "Sellers' PSP balances", 1),
+        AccountKind.SUSPENSE: ("platform:suspense:EUR", "Reconciliation suspense", -1),
         AccountKind.WALLET_PENDING: ("seller:sel_9:pending:EUR", "Wallet, pending", -1),
         AccountKind.WALLET_AVAILABLE: ("seller:sel_9:available:EUR", "Wallet, available", -1),
     }
