@@ -130,3 +130,16 @@ def test_every_account_has_a_stable_code_label_and_normal_side():
         assert (account.code, account.label, account.sign, L.sign_of(kind)) == (code, label, sign, sign)
     assert L.wallet("sel_9", Funds.PENDING, "EUR").code == "seller:sel_9:pending:EUR"
     assert L.psp_balance(Funds.AVAILABLE, "EUR").code == "platform:psp_available:EUR"
+
+
+def test_adjusting_entries_refuse_what_an_auditor_could_not_follow():
+    assert _refused(L.adjustment, "adj:1", "USD", 0, AccountKind.SUSPENSE, "why") == (
+        "an adjustment moves a non-zero integer of minor units, got 0")
+    assert _refused(L.adjustment, "adj:1", "USD", 1.5, AccountKind.SUSPENSE, "why") == (
+        "an adjustment moves a non-zero integer of minor units, got 1.5")
+    assert _refused(L.adjustment, "adj:1", "USD", 5, AccountKind.FEE_REVENUE, "why") == (
+        "adjustments go to the suspense or PSP-fee account, not fee_revenue")
+    assert _refused(L.adjustment, "adj:1", "USD", 5, AccountKind.SUSPENSE, " \n") == "an adjusting entry needs a note"
+    entry = L.adjustment("adj:1", "USD", 5, AccountKind.SUSPENSE, " PSP holds 0.05 more ")
+    assert (entry.kind, entry.memo) == (EntryKind.ADJUSTMENT, "PSP holds 0.05 more")
+    assert _effects(entry) == {"platform:psp_available:USD": 5, "platform:suspense:USD": 5}
