@@ -8,7 +8,18 @@ import pytest
 
 from webapp.domain.errors import InvalidMoney
 from webapp.domain.payout_failures import failure_words
-from webapp.domain.reconciliation import MismatchClass, day_bounds, day_of, mismatch_key, parse_amount
+from webapp.domain.reconciliation import (
+    FAMILY,
+    SETTLED,
+    MismatchClass,
+    MismatchStatus,
+    Movement,
+    day_bounds,
+    day_of,
+    mismatch_key,
+    movement_of,
+    parse_amount,
+)
 
 
 @pytest.mark.parametrize(("raw", "currency", "minor"), [("1.5", "USD", 150), ("-0.5", "eur", -50), ("0.005", "KWD", 5),
@@ -58,3 +69,29 @@ def test_failed_payouts_are_explained_in_plain_words():
     assert failure_words("new_code", "The bank said no.") == "The bank said no."
     assert failure_words(None) == "The payout failed; the money is back in the seller's wallet."
     assert failure_words("new_code", "") == "The payout failed; the money is back in the seller's wallet."
+
+
+@pytest.mark.parametrize("raw", ["01.50", "+1.50", "00"])
+def test_report_amounts_are_plain_decimals(raw):
+    with pytest.raises(InvalidMoney):
+        parse_amount(raw, "USD")
+
+
+def test_a_failure_or_reversal_row_belongs_to_the_object_it_undoes():
+    """A refund_failure row finds our refund, a payout reversal our payout, a transfer reversal our transfer: a
+    status difference of the same object, never a missing record."""
+    assert FAMILY[Movement.REFUND_FAILURE] == FAMILY[Movement.REFUND]
+    assert FAMILY[Movement.PAYOUT_FAILURE] == FAMILY[Movement.PAYOUT]
+    assert FAMILY[Movement.TRANSFER_REVERSAL] == FAMILY[Movement.TRANSFER]
+    assert len({FAMILY[m] for m in (Movement.CHARGE, Movement.REFUND, Movement.TRANSFER, Movement.PAYOUT,
+                                    Movement.OTHER, Movement.MIRROR)}) == 6
+    assert movement_of("transfer_reversal", connected=False) is Movement.TRANSFER_REVERSAL
+
+
+def test_only_resolved_adjusted_or_accepted_mismatches_are_settled():
+    assert {s for s in MismatchStatus if s in SETTLED} == {
+        MismatchStatus.AUTO_RESOLVED, MismatchStatus.ADJUSTED, MismatchStatus.ACCEPTED}
+
+
+def test_a_canceled_payout_is_explained():
+    assert failure_words("canceled") == "The payout was canceled before it was sent; the money is back in the wallet."
