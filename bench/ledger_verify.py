@@ -4,7 +4,9 @@
 
 Builds a realistic ledger through the gateway's own services on a fresh database: paid checkouts of two
 orders (captures through `funds.record_captures`), each charge's PSP fee and availability entries, and
-partial refunds of one order in ten (reserved and paid), until the postings table holds `--postings` rows.
+partial refunds of one order in ten (reserved and paid), until the postings table holds `--postings` rows;
+then every seller is paid out through the payout run (`payouts.run`: one itemized payout each), and each
+payout's transfer and its `paid` news are applied through `payout_updates` as the PSP's answers would be.
 Then times `flask --app wsgi ledger verify` as a separate process (what an operator runs; its exit code
 must be 0) and `verification.verify()` in-process, and saves bench/results/ledger_verify.json.
 """
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,8 +36,9 @@ from webapp.dbtypes import new_id, utcnow  # noqa: E402
 from webapp.domain import ledger as rules  # noqa: E402
 from webapp.domain.wallets import Funds, RefundPolicy, refund_split  # noqa: E402
 from webapp.extensions import db  # noqa: E402
-from webapp.models import LedgerPosting, OrderFunds, PaymentEvent, PspCharge, Refund  # noqa: E402
-from webapp.services import bulk, funds, ledger, verification  # noqa: E402
+from webapp.models import LedgerPosting, OrderFunds, PaymentEvent, Payout, PspCharge, Refund, SellerAccount  # noqa: E402
+from webapp.psp import PspPayout, PspPayoutStatus  # noqa: E402
+from webapp.services import bulk, funds, ledger, payout_updates, payouts, verification  # noqa: E402
 from webapp.services.ledger import Links  # noqa: E402
 
 BATCH = 250  # checkouts per transaction
@@ -84,6 +88,24 @@ def _settle(events: list[PaymentEvent], n0: int) -> None:
                        .values(funds="available", seller_pending=0, available_at=now))
 
 
+def pay_out() -> dict:
+    """Every seller paid out: the run reserves (itemized), then each payout is transferred and paid."""
+    db.session.execute(update(SellerAccount).values(psp_account_id="acct_" + SellerAccount.id,
+                                                    account_state="active", payouts_enabled=True,
+                                                    bank_account_status="active"))
+    db.session.commit()
+    started = time.perf_counter()
+    result = payouts.run(date.today(), source="bench")
+    for start in range(0, len(result.created), BATCH):
+        for payout in db.session.scalars(select(Payout).where(Payout.id.in_(result.created[start:start + BATCH]))):
+            payout_updates.transferred(payout.id, f"tr_{payout.id}")
+            payout_updates.apply_psp_payout(PspPayout(
+                f"po_{payout.id}", payout.psp_account_id, payout.amount, payout.currency, PspPayoutStatus.PAID, None,
+                None, None, None, None, {"payout_id": payout.id}), source="bench")
+        db.session.commit()
+    return {"payouts": len(result.created), "payout_seconds": round(time.perf_counter() - started, 1)}
+
+
 def build(target: int, sellers: int) -> dict:
     merchant_id, seller_ids = _sellers(sellers)
     started, n = time.perf_counter(), 0
@@ -116,6 +138,7 @@ def main() -> None:
         app = _app(url.replace("postgresql://", "postgresql+psycopg://", 1))
         with app.app_context():
             result = build(args.postings, args.sellers)
+            result.update(pay_out())
             report = verification.verify()  # warm-up: the first scan also reads the tables into memory
             timings = []
             for _ in range(3):

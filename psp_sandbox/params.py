@@ -146,7 +146,8 @@ def metadata(params: dict, name: str = "metadata") -> dict[str, str]:
     for key, text in value.items():
         if len(key) > 40 or len(text) > 500:
             raise invalid("Invalid metadata: keys up to 40 and values up to 500 characters", f"{path}[{key}]")
-    return {key: text for key, text in value.items() if text != ""}  # an empty value unsets the key
+    # An empty value means "unset this key"; updates merge it (resources/metadata.py), creates store it as given.
+    return dict(value)
 
 
 def string_list(params: dict, name: str) -> list[str]:
@@ -160,7 +161,8 @@ def string_list(params: dict, name: str) -> list[str]:
     return value
 
 
-def nested(params: dict, name: str) -> Form:
+def nested(params: dict, name: str) -> dict:
+    """The hash `name` (a `Form` carrying its bracket path), or an empty one."""
     value = params.get(name) or {}
     if not isinstance(value, dict):
         raise invalid(f"Invalid hash: {full_name(params, name)}", full_name(params, name))

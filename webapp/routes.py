@@ -6,8 +6,7 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     import webapp.live.views  # noqa: F401  (registers the WebSocket route on `sock`)
     from webapp.admin import bp as admin_bp
-    from webapp.api import refunds as _refund_routes  # noqa: F401  (adds the refund route to the API blueprint)
-    from webapp.api.payments import bp as api_bp
+    from webapp.api import bp as api_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.checkout.views import bp as checkout_bp
     from webapp.ops.views import bp as ops_bp

@@ -111,6 +111,7 @@ EXTENSIONS: dict[str, dict[str, dict]] = {
     "GET /v1/accounts/{account}/external_accounts": {"object": {"kinds": ["string"]}},
     # Stripe takes a bank account as a token or as a hash; the description only declares the token (a string).
     "POST /v1/accounts": {"external_account": _BANK_ACCOUNT},
+    "POST /v1/accounts/{account}": {"external_account": _BANK_ACCOUNT},
     "POST /v1/accounts/{account}/external_accounts": {"external_account": _BANK_ACCOUNT},
     # A file's contents, on the files host (`url` of a File); not an operation of the description.
     "GET /v1/files/{file}/contents": {},

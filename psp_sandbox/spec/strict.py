@@ -57,13 +57,24 @@ def implemented(method: str, path: str) -> tuple[str, ...]:
     return (*declared, "expand") if "expand" in _spec().get(key, {}) else declared
 
 
+@functools.cache
+def _plan(method: str, path: str) -> tuple[dict, frozenset[str], frozenset[str]]:
+    """An operation's parameters, its implemented entries, and every proper prefix of those entries
+    (`line_items`, `line_items[]`, `line_items[][price_data]`…): the check then needs set lookups only."""
+    entries = frozenset(implemented(method, path))
+    prefixes = {entry[:index] for entry in entries for index, char in enumerate(entry) if char == "["}
+    fields = _spec().get(operation_key(method, path), {})
+    return {"kinds": ["object"], "keys": fields}, entries, frozenset(prefixes)
+
+
 def check(method: str, path: str, params: dict[str, Any]) -> None:
     """Raise Stripe's error for the first parameter that is unknown, malformed or not implemented."""
-    fields = _spec().get(operation_key(method, path), {})
-    _walk_object(params, {"kinds": ["object"], "keys": fields}, "", "", implemented(method, path))
+    root, entries, prefixes = _plan(method, path)
+    _walk_object(params, root, "", "", entries, prefixes, False)
 
 
-def _walk_object(value: dict, node: dict, path: str, pattern: str, done: tuple[str, ...]) -> None:
+def _walk_object(value: dict, node: dict, path: str, pattern: str, entries: frozenset[str],
+                 prefixes: frozenset[str], covered: bool) -> None:
     keys, free = node.get("keys", {}), node.get("free")
     for key, child in value.items():
         child_path = f"{path}[{key}]" if path else key
@@ -73,26 +84,24 @@ def _walk_object(value: dict, node: dict, path: str, pattern: str, done: tuple[s
             child_node, child_pattern = free, f"{pattern}[*]"
         else:
             raise invalid(f"Received unknown parameter: {child_path}", child_path, "parameter_unknown")
-        _walk(child, child_node, child_path, child_pattern, done)
+        _walk(child, child_node, child_path, child_pattern, entries, prefixes, covered)
 
 
-def _walk(value: Any, node: dict, path: str, pattern: str, done: tuple[str, ...]) -> None:
+def _walk(value: Any, node: dict, path: str, pattern: str, entries: frozenset[str], prefixes: frozenset[str],
+          covered: bool) -> None:
     _kind_of(value, node, path)
-    partly = isinstance(value, dict | list) and any(entry.startswith(pattern + "[") for entry in done)
-    if not _covered(pattern, done) and not partly:
-        if not isinstance(value, dict | list) or not value:
-            raise unsupported(path)
-        done = ()  # name the first unsupported leaf, e.g. `transfer_data[destination]`, not just its hash
+    nested = isinstance(value, dict | list) and bool(value)
+    if not covered:
+        if pattern in entries:
+            covered = True  # an entry covers everything under it
+        elif not (nested and pattern in prefixes):
+            raise unsupported(path)  # the outermost unsupported name: `payment_intent_data[transfer_data]`
     if isinstance(value, dict):
-        _walk_object(value, node, path, pattern, done)
+        _walk_object(value, node, path, pattern, entries, prefixes, covered)
     elif isinstance(value, list):
         items = node.get("items") or node.get("free") or {"kinds": ["string"]}
         for index, item in enumerate(value):
-            _walk(item, items, f"{path}[{index}]", f"{pattern}[]", done)
-
-
-def _covered(pattern: str, done: tuple[str, ...]) -> bool:
-    return any(pattern == entry or pattern.startswith(entry + "[") for entry in done)
+            _walk(item, items, f"{path}[{index}]", f"{pattern}[]", entries, prefixes, covered)
 
 
 def _kind_of(value: Any, node: dict, path: str) -> None:

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from webapp.domain import ledger as rules
+from webapp.domain import ledger_adjustments as adjustments
 from webapp.domain.errors import InvalidMoney
 from webapp.domain.reconciliation import (
     MismatchClass,
@@ -107,13 +108,13 @@ def test_class_names_are_the_interface():
 
 
 def test_an_adjusting_entry_balances_and_needs_a_note():
-    entry = rules.adjustment("adjustment:mis_1", "USD", -7, rules.AccountKind.PSP_FEES, " fee was higher ")
+    entry = adjustments.adjustment("adjustment:mis_1", "USD", -7, rules.AccountKind.PSP_FEES, " fee was higher ")
     assert entry.kind is rules.EntryKind.ADJUSTMENT and entry.memo == "fee was higher"
     assert {p.account.code: p.amount for p in entry.postings} == {"platform:psp_available:USD": -7,
                                                                   "platform:psp_fees:USD": 7}
     with pytest.raises(ValueError):
-        rules.adjustment("adjustment:mis_2", "USD", 5, rules.AccountKind.SUSPENSE, "  ")
+        adjustments.adjustment("adjustment:mis_2", "USD", 5, rules.AccountKind.SUSPENSE, "  ")
     with pytest.raises(ValueError):
-        rules.adjustment("adjustment:mis_3", "USD", 0, rules.AccountKind.SUSPENSE, "why")
+        adjustments.adjustment("adjustment:mis_3", "USD", 0, rules.AccountKind.SUSPENSE, "why")
     with pytest.raises(ValueError):
-        rules.adjustment("adjustment:mis_4", "USD", 5, rules.AccountKind.FEE_REVENUE, "why")
+        adjustments.adjustment("adjustment:mis_4", "USD", 5, rules.AccountKind.FEE_REVENUE, "why")

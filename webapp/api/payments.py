@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from flask import current_app, g, jsonify, request
 
-from flask import Blueprint, current_app, g, jsonify, request
-from werkzeug.exceptions import BadRequest
-
-from webapp.api import presenters
-from webapp.api.auth import api_key_required, rate_limit_key
+from webapp.api import OPENAPI_DOCUMENT, bp, presenters
+from webapp.api.auth import api_key_required
+from webapp.api.params import json_body
 from webapp.domain.errors import ValidationError
 from webapp.domain.payment_requests import CreatePayment
-from webapp.extensions import csrf, limiter
+from webapp.extensions import limiter
 from webapp.services import payments, refunds
-
-bp = Blueprint("api", __name__, url_prefix="/v1")
-csrf.exempt(bp)
-limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key,
-              error_message="Too many requests with this API key; slow down and retry after the delay.")(bp)
-
-MAX_BODY_BYTES = 64 * 1024
-OPENAPI_DOCUMENT = (Path(__file__).with_name("openapi.json")).read_bytes()
-
-
-@bp.before_request
-def limit_body() -> None:
-    request.max_content_length = MAX_BODY_BYTES
-
-
-def _json_body() -> object:
-    raw = request.get_data(cache=True)  # raises 413 past MAX_BODY_BYTES
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequest("The request body must be valid JSON (Content-Type: application/json).")
 
 
 @bp.post("/payments")
 @api_key_required
 def create_payment():
-    command = CreatePayment.from_json(_json_body(), max_amount_minor=current_app.config["MAX_PAYMENT_AMOUNT_MINOR"])
+    command = CreatePayment.from_json(json_body(), max_amount_minor=current_app.config["MAX_PAYMENT_AMOUNT_MINOR"])
     result = payments.create(g.merchant_id, command, request.headers.get("Idempotency-Key"), presenters.payment)
     response = jsonify(result.body)
     response.status_code = result.status

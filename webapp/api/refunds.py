@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from webapp.api import presenters
+from webapp.api import bp, presenters
 from webapp.api.auth import api_key_required
-from webapp.api.payments import _json_body, bp
+from webapp.api.params import json_body
 from webapp.domain.refunds import RefundRequest
 from webapp.services import refunds
 
@@ -18,7 +18,7 @@ from webapp.services import refunds
 @bp.post("/payments/<checkout_id>/refunds")
 @api_key_required
 def create_refund(checkout_id: str):
-    command = RefundRequest.from_json(_json_body())
+    command = RefundRequest.from_json(json_body())
     result = refunds.request(g.merchant, checkout_id, command, request.headers.get("Idempotency-Key"),
                              presenters.refund, source="api")
     response = jsonify(result.body)

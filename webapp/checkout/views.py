@@ -12,7 +12,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from flask_wtf import FlaskForm
 
 from webapp.domain.money import Money
-from webapp.extensions import db, limiter
+from webapp.extensions import limiter
 from webapp.live.views import token_for
 from webapp.models import PaymentEvent
 from webapp.services import checkout, crypto
@@ -81,8 +81,7 @@ def returned(payment_event_id: str):
     event = _event_or_404(payment_event_id)
     session_id = request.args.get("session_id", "")
     if event.status in ("EXECUTING", "PENDING") and any(s.id == session_id for s in event.sessions):
-        checkout.request_sync(session_id)
-        db.session.commit()
+        checkout.poll_now(session_id)
     return _render(event, returning=True)
 
 

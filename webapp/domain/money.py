@@ -91,3 +91,12 @@ class Money:
 
     def __str__(self) -> str:
         return self.format()
+
+
+def describe(minor: int, currency: str) -> str:
+    """`Money(minor, currency).format()`, or the raw figure for a currency the gateway does not know: reports on
+    broken records must still say what they found."""
+    try:
+        return Money(int(minor), currency).format()
+    except (InvalidMoney, UnknownCurrency, KeyError, TypeError, ValueError):
+        return f"{minor} {currency} (minor units)"

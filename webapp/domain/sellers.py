@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from webapp.domain.errors import ValidationError
+from webapp.domain.errors import InvalidMoney, ValidationError
 from webapp.domain.money import Money, currency_code
 from webapp.domain.payouts import Schedule
 
@@ -54,8 +54,14 @@ def country_of(raw: object, *, param: str = "country") -> str:
     return raw.upper()
 
 
+MAX_MINIMUM_MINOR = 10**15  # far above any real minimum, and within the BIGINT column whatever the exponent
+
+
 def minimum_of(raw: object, currency: str, *, param: str = "minimum_payout_amount") -> int:
-    return Money.parse(raw, currency, param=param).minor
+    minor = Money.parse(raw, currency, param=param).minor
+    if minor > MAX_MINIMUM_MINOR:
+        raise InvalidMoney("The minimum payout amount is too large.", param=param)
+    return minor
 
 
 def _unknown(document: dict, allowed: set[str]) -> None:

@@ -207,6 +207,13 @@ def apply_sessions(news: list[SessionNews]) -> list[str]:
     return results
 
 
+def poll_now(session_id: str) -> None:
+    """The buyer came back from the PSP's page: ask a worker to poll the PSP for the session (commits), whichever
+    of the poll and the webhook comes first settles the checkout."""
+    request_sync(session_id)
+    db.session.commit()
+
+
 def request_sync(session_id: str, bucket_seconds: int = 15) -> bool:
     """Ask a worker to poll the PSP for this session (deduplicated per time bucket). Caller commits."""
     if db.session.get(PspSession, session_id) is None:

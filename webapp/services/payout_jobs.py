@@ -7,16 +7,22 @@ retried job, or a worker killed between the call and recording its answer, never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import select
 
 from webapp.domain.payouts import PayoutStatus
 from webapp.extensions import db
 from webapp.models import Payout
 from webapp.psp import NewPayout, NewReversal, NewTransfer, PspError, PspPayout, PspReversal, PspTransfer
-from webapp.services import payouts
+from webapp.services import payout_updates, payouts
 from webapp.services.outbox import Claimed
 from webapp.services.psp_work import Batching, PspWork
 from webapp.services.topics import Queue
+
+T = TypeVar("T")
 
 # A payout run creates thousands of payouts at once: larger batches, more calls in flight, and each batch's
 # answers applied in one transaction (each payout touches its own row), in payout order.
@@ -27,30 +33,29 @@ def _metadata(payout: Payout) -> dict[str, str]:
     return {"payout_id": payout.id, "seller_account_id": payout.seller_account_id, "merchant_id": payout.merchant_id}
 
 
-def _load(messages: list[Claimed]) -> dict[str, Payout]:
-    ids = [m.payload["payout"] for m in messages]
-    return {p.id: p for p in db.session.query(Payout).filter(Payout.id.in_(ids))}
+def _plans(messages: list[Claimed], build: Callable[[Payout], T | None]) -> list[T | None]:
+    """One plan per message from its payout (None: the payout is gone or needs no call any more)."""
+    found = {p.id: p for p in db.session.scalars(
+        select(Payout).where(Payout.id.in_([m.payload["payout"] for m in messages])))}
+    return [build(payout) if (payout := found.get(m.payload["payout"])) is not None else None for m in messages]
+
+
+def _pending(payout: Payout) -> bool:
+    return PayoutStatus(payout.status) is PayoutStatus.PENDING
 
 
 def _transfer_plans(messages: list[Claimed]) -> list[NewTransfer | None]:
-    found = _load(messages)
-    plans: list[NewTransfer | None] = []
-    for message in messages:
-        payout = found.get(message.payload["payout"])
-        if payout is None or payout.psp_transfer_id or PayoutStatus(payout.status) is not PayoutStatus.PENDING:
-            plans.append(None)
-            continue
-        plans.append(NewTransfer(f"payout-transfer-{payout.id}", payout.psp_account_id, payout.amount, payout.currency,
-                                 transfer_group=payout.id, metadata=_metadata(payout)))
-    return plans
+    return _plans(messages, lambda payout: None if payout.psp_transfer_id or not _pending(payout) else NewTransfer(
+        f"payout-transfer-{payout.id}", payout.psp_account_id, payout.amount, payout.currency,
+        transfer_group=payout.id, metadata=_metadata(payout)))
 
 
 def _transferred(message: Claimed, plan: NewTransfer, found: PspTransfer) -> None:
-    payouts.transferred(message.payload["payout"], found.id)
+    payout_updates.transferred(message.payload["payout"], found.id)
 
 
 def _refused(message: Claimed, plan: object, error: PspError) -> None:
-    payouts.refused(message.payload["payout"], error.code, error.message)
+    payout_updates.refused(message.payload["payout"], error.code, error.message)
 
 
 TRANSFER = PspWork[NewTransfer, PspTransfer](
@@ -60,20 +65,13 @@ TRANSFER = PspWork[NewTransfer, PspTransfer](
 
 
 def _payout_plans(messages: list[Claimed]) -> list[NewPayout | None]:
-    found = _load(messages)
-    plans: list[NewPayout | None] = []
-    for message in messages:
-        payout = found.get(message.payload["payout"])
-        if payout is None or payout.psp_payout_id or PayoutStatus(payout.status) is not PayoutStatus.PENDING:
-            plans.append(None)
-            continue
-        plans.append(NewPayout(f"payout-{payout.id}", payout.psp_account_id, payout.amount, payout.currency,
-                               description=f"Payout {payout.id}", metadata=_metadata(payout)))
-    return plans
+    return _plans(messages, lambda payout: None if payout.psp_payout_id or not _pending(payout) else NewPayout(
+        f"payout-{payout.id}", payout.psp_account_id, payout.amount, payout.currency,
+        description=f"Payout {payout.id}", metadata=_metadata(payout)))
 
 
 def _submitted(message: Claimed, plan: NewPayout, found: PspPayout) -> None:
-    payouts.apply_psp_payout(found, source="PSP payout created")
+    payout_updates.apply_psp_payout(found, source="PSP payout created")
 
 
 SUBMIT = PspWork[NewPayout, PspPayout](
@@ -83,20 +81,13 @@ SUBMIT = PspWork[NewPayout, PspPayout](
 
 
 def _reversal_plans(messages: list[Claimed]) -> list[NewReversal | None]:
-    found = _load(messages)
-    plans: list[NewReversal | None] = []
-    for message in messages:
-        payout = found.get(message.payload["payout"])
-        if payout is None or payout.psp_reversal_id or not payout.psp_transfer_id:
-            plans.append(None)
-            continue
-        plans.append(NewReversal(f"payout-reversal-{payout.id}", payout.psp_transfer_id, payout.amount,
-                                 metadata=_metadata(payout)))
-    return plans
+    return _plans(messages, lambda payout: None if payout.psp_reversal_id or not payout.psp_transfer_id
+                  else NewReversal(f"payout-reversal-{payout.id}", payout.psp_transfer_id, payout.amount,
+                                   metadata=_metadata(payout)))
 
 
 def _reversed(message: Claimed, plan: NewReversal, found: PspReversal) -> None:
-    payouts.reversed_(message.payload["payout"], found.id)
+    payout_updates.reversed_(message.payload["payout"], found.id)
 
 
 REVERSE = PspWork[NewReversal, PspReversal](
@@ -112,16 +103,12 @@ class _Poll:
 
 
 def _poll_plans(messages: list[Claimed]) -> list[_Poll | None]:
-    found = _load(messages)
-    plans: list[_Poll | None] = []
-    for message in messages:
-        payout = found.get(message.payload["payout"])
-        plans.append(_Poll(payout.psp_account_id, payout.psp_payout_id) if payout and payout.psp_payout_id else None)
-    return plans
+    return _plans(messages, lambda payout: _Poll(payout.psp_account_id, payout.psp_payout_id)
+                  if payout.psp_payout_id else None)
 
 
 def _polled(message: Claimed, plan: _Poll, found: PspPayout) -> None:
-    payouts.apply_psp_payout(found, source="polled the PSP")
+    payout_updates.apply_psp_payout(found, source="polled the PSP")
 
 
 SYNC = PspWork[_Poll, PspPayout](

@@ -1,4 +1,4 @@
-"""Paying sellers: the payout run, reserving a payout from the wallet, and applying what the PSP says about it.
+"""Paying sellers: the payout run and reserving payouts from the wallets (what follows: payout_updates).
 
 A payout goes, per seller and schedule period, in this order (each step idempotent, keyed by the payout row):
 
@@ -8,11 +8,7 @@ A payout goes, per seller and schedule period, in this order (each step idempote
 2. `payouts.transfer` (payout_jobs) — a transfer platform → the seller's connected account (idempotency key
    `payout-transfer-<id>`); booked platform balance → sellers' PSP balances.
 3. `payouts.submit` — a payout on the connected account to its bank (`payout-<id>`).
-4. `apply_psp_payout()` — the PSP's news (webhooks, or the sweeper's polls: the same path) moves the payout
-   `pending → in_transit → paid | failed | canceled`, never backwards except a bank's late `paid → failed`.
-   Paid: nothing is owed any more. Failed or canceled: the money goes back to the wallet, the statement lines are
-   released for the next payout, the transfer is reversed back to the platform (`payouts.reverse`), and a failed
-   bank account pauses the seller's payouts until it is replaced.
+4. `payout_updates.apply_psp_payout()` — the PSP's news moves the payout to paid, failed or canceled.
 
 Lock order, shared with every writer: seller row, then payout row, then ledger accounts (at commit).
 """
@@ -23,7 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.dbtypes import new_id, utcnow
@@ -38,15 +34,13 @@ from webapp.domain.payouts import (
     PausedReason,
     PayoutStatus,
     manual_period,
-    next_payout_status,
     paused_reason,
     payout_amount,
     period_of,
 )
 from webapp.domain.wallets import Funds
 from webapp.extensions import db
-from webapp.models import Payout, PayoutItem, SellerAccount
-from webapp.psp import PspPayout, PspPayoutStatus
+from webapp.models import Payout, SellerAccount
 from webapp.services import ledger, outbox, payout_items, sellers
 from webapp.services.ledger import Links
 
@@ -137,9 +131,11 @@ def _reserve_chunk(due: list[Due], **kwargs) -> list[Payout | str]:
         return outcomes
 
 
-def pay_now(merchant_id: str, seller_id: str, *, source: str) -> Payout:
+def pay_now(merchant_id: str, seller_id: str, *, source: str, commit: bool = True) -> Payout:
     """Pay out a seller's available balance now (manual schedules, the portal's button, POST /v1/payouts, an
-    admin's retry). Commits; raises PayoutRefused with the reason when nothing can be paid."""
+    admin's retry). Commits (unless told not to: the API commits it with its idempotent answer); raises
+    PayoutRefused with the reason when nothing can be paid. A seller on a schedule may be paid early: its next
+    run pays only what became available since."""
     seller = db.session.get(SellerAccount, seller_id)
     if seller is None or seller.merchant_id != merchant_id:
         raise NotFound(f"No such seller account: {seller_id!r}.", param="seller_account")
@@ -149,7 +145,8 @@ def pay_now(merchant_id: str, seller_id: str, *, source: str) -> Payout:
     if not isinstance(outcome, Payout):
         db.session.rollback()
         raise PayoutRefused(_refusal_message(outcome), param="seller_account", code=outcome)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return outcome
 
 
@@ -223,102 +220,3 @@ def _payout_for(due: Due, seller: SellerAccount, balance: int, lines: list[payou
                   currency=seller.currency, amount=amount, period=due.period, source=source,
                   status=PayoutStatus.PENDING.value, psp_account_id=seller.psp_account_id,
                   psp_bank_account_id=seller.bank_account_psp_id, created_at=now, updated_at=now)
-
-
-def lock(payout_id: str) -> Payout | None:
-    return db.session.scalar(select(Payout).where(Payout.id == payout_id).with_for_update()
-                             .execution_options(populate_existing=True))
-
-
-def _return_money(payout: Payout, *, reverse_transfer: bool) -> None:
-    """A payout that did not reach the bank: its amount back in the wallet, its lines free for the next payout,
-    and the transfer (if one was made) reversed back to the platform."""
-    ledger.post(payout_rules.payout_returned(payout.id, payout.seller_account_id, payout.currency, payout.amount),
-                Links(payout_id=payout.id))
-    db.session.execute(update(PayoutItem).where(PayoutItem.payout_id == payout.id).values(released=True))
-    if reverse_transfer and payout.psp_transfer_id:
-        outbox.add(REVERSE_TOPIC, f"payout-reverse:{payout.id}", {"payout": payout.id})
-
-
-def transferred(payout_id: str, transfer_id: str) -> None:
-    """The PSP made the payout's transfer (caller commits): book it and ask for the payout to the bank."""
-    payout = lock(payout_id)
-    if payout is None or payout.psp_transfer_id == transfer_id:
-        return
-    payout.psp_transfer_id, payout.updated_at = transfer_id, utcnow()
-    ledger.post(payout_rules.payout_transferred(payout.id, payout.currency, payout.amount), Links(payout_id=payout.id))
-    if PayoutStatus(payout.status) is PayoutStatus.PENDING:
-        outbox.add(SUBMIT_TOPIC, f"payout-submit:{payout.id}", {"payout": payout.id})
-    else:  # canceled meanwhile: the transfer goes straight back
-        outbox.add(REVERSE_TOPIC, f"payout-reverse:{payout.id}", {"payout": payout.id})
-
-
-def refused(payout_id: str, code: str | None, message: str) -> None:
-    """The PSP refused the transfer or the payout itself (caller commits): the payout fails and its money comes
-    back; a transfer already made is reversed."""
-    payout = lock(payout_id)
-    if payout is None or PayoutStatus(payout.status) is not PayoutStatus.PENDING:
-        return
-    payout.status = (PayoutStatus.FAILED if payout.psp_transfer_id else PayoutStatus.CANCELED).value
-    payout.failure_code, payout.failure_message = (code or "refused")[:100], message[:500]
-    payout.updated_at = payout.settled_at = utcnow()
-    _return_money(payout, reverse_transfer=True)
-
-
-def reversed_(payout_id: str, reversal_id: str) -> None:
-    """The transfer of a payout that did not reach the bank is back on the platform's balance (caller commits)."""
-    payout = lock(payout_id)
-    if payout is None or payout.psp_reversal_id:
-        return
-    payout.psp_reversal_id, payout.updated_at = reversal_id, utcnow()
-    ledger.post(payout_rules.payout_reversed(payout.id, payout.currency, payout.amount), Links(payout_id=payout.id))
-
-
-def apply_psp_payout(found: PspPayout, *, source: str) -> str:
-    """Apply what the PSP says about one of our payouts (caller commits). Returns what happened."""
-    payout_id = found.metadata.get("payout_id")
-    known = db.session.scalar(select(Payout.id).where(Payout.psp_payout_id == found.id)) or payout_id
-    payout = lock(known) if known else None
-    if payout is None:
-        return "unknown_payout"
-    if payout.psp_payout_id is None:
-        payout.psp_payout_id = found.id  # the news arrived before the job that created it recorded it
-    elif payout.psp_payout_id != found.id:
-        return "other_psp_payout"
-    if found.arrival_date:
-        payout.arrival_date = datetime.fromtimestamp(found.arrival_date, UTC).date()
-    transition = next_payout_status(PayoutStatus(payout.status), PayoutStatus(found.status.value))
-    if not transition.changed:
-        return f"{found.status.value}:no_change"
-    payout.status, payout.updated_at = transition.after.value, utcnow()
-    links = Links(payout_id=payout.id)
-    if transition.after is PayoutStatus.PAID:
-        payout.settled_at = payout.updated_at
-        ledger.post(payout_rules.payout_paid(payout.id, payout.currency, payout.amount), links)
-    if transition.unpays:
-        ledger.post(payout_rules.payout_unpaid(payout.id, payout.currency, payout.amount), links)
-    if transition.returns_money:
-        payout.settled_at = payout.updated_at
-        payout.failure_code = (found.failure_code or ("canceled" if found.status is PspPayoutStatus.CANCELED
-                                                       else "failed"))[:100]
-        payout.failure_message = (found.failure_message or "")[:500] or None
-        payout.failure_balance_transaction_id = found.failure_balance_transaction_id
-        _return_money(payout, reverse_transfer=True)
-        if transition.after is PayoutStatus.FAILED:
-            sellers.bank_account_failed(payout.seller_account_id, payout.psp_bank_account_id)
-    log.info("payout %s: %s → %s (%s)", payout.id, transition.before, transition.after, source)
-    return f"{transition.after.value}:applied"
-
-
-def request_syncs(silent_for: timedelta, limit: int = 500) -> int:
-    """Ask the PSP about payouts still pending or in transit with no news for `silent_for` (a lost webhook then
-    delays a result by at most that long). Caller commits. Returns how many were asked about."""
-    cutoff = utcnow() - silent_for
-    stale = db.session.scalars(
-        select(Payout).where(Payout.status.in_([PayoutStatus.PENDING.value, PayoutStatus.IN_TRANSIT.value]),
-                             Payout.psp_payout_id.is_not(None), Payout.updated_at < cutoff)
-        .order_by(Payout.updated_at).limit(limit)).all()
-    bucket = int(utcnow().timestamp() // max(silent_for.total_seconds(), 1))
-    for payout in stale:
-        outbox.add(SYNC_TOPIC, f"payout-sync:{payout.id}:{bucket}", {"payout": payout.id})
-    return len(stale)

@@ -25,7 +25,7 @@ from webapp.psp import (
     PspPayout,
     PspRefund,
 )
-from webapp.services import funds, payouts, refunds, sellers
+from webapp.services import funds, payout_updates, refunds, sellers
 
 PLATFORM_ONLY = frozenset({NoticeKind.REFUND, NoticeKind.CHARGE_REFUNDED, NoticeKind.FUNDS_AVAILABLE})
 CONNECTED_ONLY = frozenset({NoticeKind.PAYOUT, NoticeKind.ACCOUNT, NoticeKind.BANK_ACCOUNT})
@@ -48,7 +48,7 @@ def _funds_available(notice: Notice) -> str:
 
 def _payout(notice: Notice) -> str:
     assert isinstance(notice.subject, PspPayout)
-    return payouts.apply_psp_payout(notice.subject, source=notice.type)
+    return payout_updates.apply_psp_payout(notice.subject, source=notice.type)
 
 
 def _account(notice: Notice) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from webapp.dbtypes import utcnow
 from webapp.domain.errors import Conflict, NotFound, ValidationError
@@ -66,11 +67,29 @@ def _iban_taken(merchant_id: str, iban: str, other_than: str | None = None) -> b
     return db.session.scalar(query) is not None
 
 
-def create(merchant: Merchant, command: NewSeller) -> SellerAccount:
-    """Add a seller account and queue its onboarding at the PSP (commits)."""
+def _iban_conflict() -> Conflict:
+    return Conflict("This merchant already has a seller account with that IBAN.", param="iban",
+                    code="iban_already_used")
+
+
+def _finish(commit: bool) -> None:
+    """Commit, or only flush for a caller that commits with more (the API stores its idempotent answer in the
+    same commit). Two requests giving one IBAN at the same moment both pass the check above; the database's
+    unique (merchant, iban) refuses the second, answered like the check would have."""
+    try:
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise _iban_conflict()
+
+
+def create(merchant: Merchant, command: NewSeller, *, commit: bool = True) -> SellerAccount:
+    """Add a seller account and queue its onboarding at the PSP (commits unless told not to)."""
     if _iban_taken(merchant.id, command.iban):
-        raise Conflict("This merchant already has a seller account with that IBAN.", param="iban",
-                       code="iban_already_used")
+        raise _iban_conflict()
     seller = SellerAccount(merchant=merchant, display_name=command.display_name, iban=command.iban,
                            currency=command.currency, email=command.email, country=command.country_or_iban,
                            account_state=AccountState.ONBOARDING.value, bank_account_status=BankAccountStatus.PENDING,
@@ -80,9 +99,9 @@ def create(merchant: Merchant, command: NewSeller) -> SellerAccount:
                            else merchant.default_minimum_payout_minor or 0)
     _set_schedule(seller, command.schedule or merchant_schedule(merchant))
     db.session.add(seller)
-    db.session.flush()
+    _finish(commit=False)
     request_onboarding(seller)
-    db.session.commit()
+    _finish(commit)
     return seller
 
 
@@ -91,12 +110,12 @@ def request_onboarding(seller: SellerAccount) -> None:
     outbox.add(ONBOARD_TOPIC, f"seller-onboard:{seller.id}", {"seller": seller.id})
 
 
-def update(merchant: Merchant, seller_id: str, changes: SellerChanges) -> SellerAccount:
-    """Change a seller's name, email, schedule, minimum or bank account (commits). A new IBAN is registered at
-    the PSP as the new default bank account; until then the seller's bank account is `pending`."""
+def update(merchant: Merchant, seller_id: str, changes: SellerChanges, *, commit: bool = True) -> SellerAccount:
+    """Change a seller's name, email, schedule, minimum or bank account (commits unless told not to). A new IBAN
+    is registered at the PSP as the new default bank account; until then the seller's bank account is
+    `pending` (payouts wait for it)."""
     if changes.iban is not None and _iban_taken(merchant.id, changes.iban, other_than=get(merchant, seller_id).id):
-        raise Conflict("This merchant already has a seller account with that IBAN.", param="iban",
-                       code="iban_already_used")
+        raise _iban_conflict()
     found = db.session.scalar(select(SellerAccount).where(SellerAccount.id == seller_id)
                               .with_for_update().execution_options(populate_existing=True))
     assert found is not None
@@ -117,7 +136,7 @@ def update(merchant: Merchant, seller_id: str, changes: SellerChanges) -> Seller
             outbox.add(BANK_TOPIC, f"seller-bank:{seller.id}:{seller.bank_account_version}",
                        {"seller": seller.id, "version": seller.bank_account_version})
     seller.updated_at = utcnow()
-    db.session.commit()
+    _finish(commit)
     return seller
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from webapp.dbtypes import utcnow
 from webapp.extensions import db
 from webapp.models import PaymentEvent, SellerAccount
-from webapp.services import checkout, idempotency, payouts, sellers
+from webapp.services import checkout, idempotency, payout_updates, sellers
 
 BATCH = 500
 
@@ -39,7 +39,7 @@ def sweep() -> SweepResult:
                PaymentEvent.psp_session_id.is_not(None))
         .order_by(PaymentEvent.updated_at).limit(BATCH)).all()
     requested = sum(1 for session_id in stale if session_id and checkout.request_sync(session_id, max(window, 1)))
-    payout_syncs = payouts.request_syncs(timedelta(seconds=current_app.config["PAYOUT_SYNC_AFTER_SECONDS"]))
+    payout_syncs = payout_updates.request_syncs(timedelta(seconds=current_app.config["PAYOUT_SYNC_AFTER_SECONDS"]))
     onboarding = db.session.scalars(select(SellerAccount).where(SellerAccount.psp_account_id.is_(None))
                                     .limit(BATCH)).all()
     for seller in onboarding:

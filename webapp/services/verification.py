@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, literal, select
 
 from webapp.domain.ledger import AccountKind, EntryKind
-from webapp.domain.money import Money
+from webapp.domain.money import describe
 from webapp.domain.payouts import FINAL, PayoutStatus
-from webapp.domain.refunds import ACTIVE, RefundStatus
+from webapp.domain.refunds import ACTIVE
 from webapp.domain.wallets import Funds
 from webapp.extensions import db
 from webapp.models import (
@@ -29,7 +29,7 @@ from webapp.models import (
     PspCharge,
     Refund,
 )
-from webapp.services import verification_payouts
+from webapp.services import verification_payouts, verification_refunds
 
 SHOWN_PER_CHECK = 20
 
@@ -42,25 +42,13 @@ CHECKS = {
                           "a payout)",
     "posted_once": "Each business event and PSP object is recorded at most once",
     "captures_match_orders": "Paid orders and capture entries match one to one",
-    "refunds_match_entries": "Each refund's entries match its status, and no order is refunded beyond its capture",
+    **verification_refunds.CHECKS,
     "wallets_match_orders": "Each wallet equals what its orders and refunds leave in it",
     "money_identity": "Captured - refunded - fees = wallets + platform revenue + paid out, per currency",
     **verification_payouts.CHECKS,
 }
 
 _ACTIVE = [s.value for s in ACTIVE]
-# The entries each refund status implies, as sorted tuples of entry kinds.
-_REFUND_ENTRIES: dict[RefundStatus, list[tuple[str, ...]]] = {
-    RefundStatus.REQUESTED: [("refund_reserved",)],
-    RefundStatus.PENDING: [("refund_reserved",)],
-    RefundStatus.SUCCEEDED: [("refund_paid", "refund_reserved")],
-    RefundStatus.FAILED: [("refund_released", "refund_reserved"),
-                          ("refund_paid", "refund_reserved", "refund_returned")],
-    RefundStatus.CANCELED: [("refund_released", "refund_reserved"),
-                            ("refund_paid", "refund_reserved", "refund_returned")],
-}
-
-
 @dataclass(frozen=True)
 class Violation:
     check: str
@@ -107,12 +95,6 @@ class Report:
         return "\n".join(lines)
 
 
-def _fmt(minor: int, currency: str) -> str:
-    try:
-        return Money(int(minor), currency).format()
-    except Exception:  # an unknown currency in a broken ledger must still be reported
-        return f"{minor} {currency} (minor units)"
-
 
 def verify() -> Report:
     started = time.perf_counter()
@@ -121,7 +103,7 @@ def verify() -> Report:
     accounts = _account_sums(report)
     _posted_once(report)
     _captures(report)
-    _refunds(report)
+    verification_refunds.check(report, SHOWN_PER_CHECK)
     _wallets(report, accounts)
     _identity(report, accounts)
     verification_payouts.check(report, accounts, SHOWN_PER_CHECK)
@@ -176,10 +158,11 @@ def _account_sums(report: Report) -> list[_Account]:
                 for r in rows.values()]
     report.accounts = len(accounts)
     report.add("cached_balances", [
-        f"account {a.id}: cached balance {_fmt(a.cached, a.currency)}, its postings sum to {_fmt(a.summed, a.currency)}"
+        f"account {a.id}: cached balance {describe(a.cached, a.currency)}, its postings sum to "
+        f"{describe(a.summed, a.currency)}"
         for a in sorted(accounts, key=lambda a: a.id) if a.cached != a.summed])
     report.add("no_negative_wallet", [
-        f"wallet {a.id} is at {_fmt(min(a.cached, a.summed), a.currency)}"
+        f"wallet {a.id} is at {describe(min(a.cached, a.summed), a.currency)}"
         for a in sorted(accounts, key=lambda a: a.id)
         if a.kind == AccountKind.WALLET_PENDING.value and min(a.cached, a.summed) < 0])
     for a in accounts:
@@ -229,28 +212,6 @@ def _captures(report: Report) -> None:
     report.add("captures_match_orders", messages)
 
 
-def _refunds(report: Report) -> None:
-    kinds: dict[str, list[str]] = defaultdict(list)
-    for refund_id, kind in db.session.execute(select(LedgerEntry.refund_id, LedgerEntry.kind)
-                                              .where(LedgerEntry.refund_id.is_not(None))):
-        kinds[str(refund_id)].append(kind)
-    messages = []
-    for refund_id, status in db.session.execute(select(Refund.id, Refund.status)):
-        found = tuple(sorted(kinds.pop(refund_id, [])))
-        if found not in _REFUND_ENTRIES[RefundStatus(status)]:
-            messages.append(f"refund {refund_id} is {status} but has entries {', '.join(found) or 'none'}")
-    messages += [f"entries {', '.join(sorted(k))} name refund {refund_id}, which does not exist"
-                 for refund_id, k in kinds.items()]
-    refunded = (select(Refund.payment_order_id, func.sum(Refund.amount).label("total"))
-                .where(Refund.status.in_(_ACTIVE)).group_by(Refund.payment_order_id).subquery())
-    messages += [f"order {order} is refunded {_fmt(total, currency)} of {_fmt(amount, currency)} captured"
-                 for order, total, amount, currency in db.session.execute(
-                     select(refunded.c.payment_order_id, refunded.c.total, OrderFunds.amount, OrderFunds.currency)
-                     .join(OrderFunds, OrderFunds.payment_order_id == refunded.c.payment_order_id)
-                     .where(refunded.c.total > OrderFunds.amount).limit(SHOWN_PER_CHECK + 1))]
-    report.add("refunds_match_entries", messages)
-
-
 def _wallets(report: Report, accounts: list[_Account]) -> None:
     """Each seller's pending side holds the still-pending shares of its pending orders, and its available side
     the shares of its available orders less their active refunds' seller shares and its live payouts."""
@@ -283,8 +244,8 @@ def _wallets(report: Report, accounts: list[_Account]) -> None:
     for key in sorted(set(expected) | set(actual)):
         if expected.get(key, 0) != actual.get(key, 0):
             seller, currency, kind = key
-            messages.append(f"wallet of seller {seller} ({kind}) holds {_fmt(actual.get(key, 0), currency)}; its "
-                            f"orders and refunds leave {_fmt(expected.get(key, 0), currency)}")
+            messages.append(f"wallet of seller {seller} ({kind}) holds {describe(actual.get(key, 0), currency)}; its "
+                            f"orders and refunds leave {describe(expected.get(key, 0), currency)}")
     report.add("wallets_match_orders", messages)
 
 
@@ -321,6 +282,6 @@ def _identity(report: Report, accounts: list[_Account]) -> None:
         elif a.kind == AccountKind.PSP_FEES:
             right[a.currency] -= a.summed
     report.add("money_identity", [
-        f"{currency}: captured - refunded - fees = {_fmt(left.get(currency, 0), currency)}, but wallets + revenue + "
-        f"paid out = {_fmt(right.get(currency, 0), currency)}"
+        f"{currency}: captured - refunded - fees = {describe(left.get(currency, 0), currency)}, but wallets + "
+        f"revenue + paid out = {describe(right.get(currency, 0), currency)}"
         for currency in sorted(set(left) | set(right)) if left.get(currency, 0) != right.get(currency, 0)])

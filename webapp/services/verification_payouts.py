@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from webapp.domain.ledger import AccountKind, EntryKind
-from webapp.domain.money import Money
+from webapp.domain.money import describe
 from webapp.domain.payouts import UNSETTLED, PayoutStatus
 from webapp.extensions import db
 from webapp.models import LedgerEntry, LedgerPosting, Payout, PayoutItem
@@ -29,12 +29,6 @@ CHECKS = {
 }
 
 
-def _fmt(minor: int, currency: str) -> str:
-    try:
-        return Money(int(minor), currency).format()
-    except Exception:  # an unknown currency in a broken ledger must still be reported
-        return f"{minor} {currency} (minor units)"
-
 
 def _pairs(rows: Any) -> dict[str, int]:
     """{currency: amount} from rows of (currency, sum)."""
@@ -42,8 +36,8 @@ def _pairs(rows: Any) -> dict[str, int]:
 
 
 def _compare(name: str, expected: dict[str, int], actual: dict[str, int], what: str) -> list[str]:
-    return [f"{currency}: the ledger shows {_fmt(actual.get(currency, 0), currency)} {name}, the payouts "
-            f"{what} {_fmt(expected.get(currency, 0), currency)}"
+    return [f"{currency}: the ledger shows {describe(actual.get(currency, 0), currency)} {name}, the payouts "
+            f"{what} {describe(expected.get(currency, 0), currency)}"
             for currency in sorted(set(expected) | set(actual)) if expected.get(currency, 0) != actual.get(currency, 0)]
 
 
@@ -84,5 +78,5 @@ def check(report: Any, accounts: list[Any], shown: int) -> None:
         select(Payout.id, Payout.amount, Payout.currency, func.coalesce(lines.c.total, 0))
         .outerjoin(lines, lines.c.payout_id == Payout.id)
         .where(func.coalesce(lines.c.total, 0) != Payout.amount).limit(shown + 1)).all()
-    report.add("payout_statements", [f"payout {payout_id} of {_fmt(amount, currency)}: its lines sum to "
-                                     f"{_fmt(total, currency)}" for payout_id, amount, currency, total in wrong])
+    report.add("payout_statements", [f"payout {payout_id} of {describe(amount, currency)}: its lines sum to "
+                                     f"{describe(total, currency)}" for payout_id, amount, currency, total in wrong])

@@ -64,8 +64,9 @@ def _run(client, report_type: str, options: dict | None = None, **parameters) ->
     return run
 
 
-def _csv(file: stripe.File) -> list[dict]:
-    answer = requests.get(file.url, auth=(API_KEY, ""), timeout=10)
+def _csv(file: stripe.File, account: str | None = None) -> list[dict]:
+    headers = {"Stripe-Account": account} if account else {}
+    answer = requests.get(file.url, auth=(API_KEY, ""), headers=headers, timeout=10)
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/csv")
     return list(csv.DictReader(io.StringIO(answer.text)))
 
@@ -195,3 +196,23 @@ def test_api_and_webhook_faults_apply_to_reporting_and_files(client, sandbox, ac
     finally:
         clear_faults(sandbox.url)
     assert len(_csv(run.result)) == 8, "four lines per currency (EUR, JPY)"
+
+
+def test_payout_reconciliation_itemizes_an_automatic_payout(client, sandbox):
+    account = client.v1.accounts.create(params={"type": "custom", "country": "DE", "external_account": {
+        "object": "bank_account", "country": "DE", "currency": "eur", "account_number": "DE89370400440532013000"}})
+    session = client.v1.checkout.sessions.create(params=checkout_params())
+    pay_session(sandbox.url, session.id, card_number="4000000000000077")
+    transfer = client.v1.transfers.create(params={"amount": 1200, "currency": "eur", "destination": account.id})
+    advance_clock(sandbox.url, 5 * 86_400)
+    acting = {"stripe_account": account.id}
+    payouts = client.v1.payouts.list(options=acting).data
+    assert [p.automatic for p in payouts] == [True] and payouts[0].amount == 1200
+    advance_clock(sandbox.url, 2 * 86_400)  # the report lists payouts by arrival, which must be in the past
+    run = _run(client, "payout_reconciliation.itemized.5", acting,
+               columns=["automatic_payout_id", "balance_transaction_id", "source_id", "net", "reporting_category"])
+    rows = _csv(run.result, account.id)  # a connected account's file is read as that account, as on Stripe
+    assert [(r["automatic_payout_id"], r["source_id"], r["net"]) for r in rows] == [
+        (payouts[0].id, transfer.destination_payment, "12.00")]
+    listed = client.v1.balance_transactions.list(params={"payout": payouts[0].id}, options=acting).data
+    assert {r["balance_transaction_id"] for r in rows} <= {t.id for t in listed}

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from webapp.dbtypes import utcnow
 from webapp.domain import ledger as rules
+from webapp.domain import ledger_adjustments as adjustments
 from webapp.domain.errors import Conflict, NotFound, ValidationError
 from webapp.domain.reconciliation import AdjustTarget, MismatchClass, MismatchStatus, Movement
 from webapp.extensions import db
@@ -78,7 +79,7 @@ def adjust(mismatch_id: str, actor: str, target: AdjustTarget, amount_minor: int
         raise ValidationError("The adjustment would move nothing: give the amount.", param="amount")
     before = audit.snapshot(mismatch)
     memo = f"Reconciliation {mismatch.day.isoformat()} {mismatch.class_name} {mismatch.source_id or ''}: {text}"
-    entry = rules.adjustment(f"adjustment:{mismatch.id}", mismatch.currency, delta, _TARGETS[target], memo[:300])
+    entry = adjustments.adjustment(f"adjustment:{mismatch.id}", mismatch.currency, delta, _TARGETS[target], memo[:300])
     posted = ledger.post(entry)
     if posted is None:  # posted before (a double submit): the entry exists once, keyed by the mismatch
         posted = db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.key == entry.key))
