@@ -5,6 +5,7 @@ import pytest
 
 from webapp.domain import ledger as L
 from webapp.domain.ledger import AccountKind, EntryKind
+from webapp.domain.ledger_adjustments import adjustment
 from webapp.domain.wallets import Funds
 
 
@@ -133,13 +134,13 @@ def test_every_account_has_a_stable_code_label_and_normal_side():
 
 
 def test_adjusting_entries_refuse_what_an_auditor_could_not_follow():
-    assert _refused(L.adjustment, "adj:1", "USD", 0, AccountKind.SUSPENSE, "why") == (
+    assert _refused(adjustment, "adj:1", "USD", 0, AccountKind.SUSPENSE, "why") == (
         "an adjustment moves a non-zero integer of minor units, got 0")
-    assert _refused(L.adjustment, "adj:1", "USD", 1.5, AccountKind.SUSPENSE, "why") == (
+    assert _refused(adjustment, "adj:1", "USD", 1.5, AccountKind.SUSPENSE, "why") == (
         "an adjustment moves a non-zero integer of minor units, got 1.5")
-    assert _refused(L.adjustment, "adj:1", "USD", 5, AccountKind.FEE_REVENUE, "why") == (
+    assert _refused(adjustment, "adj:1", "USD", 5, AccountKind.FEE_REVENUE, "why") == (
         "adjustments go to the suspense or PSP-fee account, not fee_revenue")
-    assert _refused(L.adjustment, "adj:1", "USD", 5, AccountKind.SUSPENSE, " \n") == "an adjusting entry needs a note"
-    entry = L.adjustment("adj:1", "USD", 5, AccountKind.SUSPENSE, " PSP holds 0.05 more ")
+    assert _refused(adjustment, "adj:1", "USD", 5, AccountKind.SUSPENSE, " \n") == "an adjusting entry needs a note"
+    entry = adjustment("adj:1", "USD", 5, AccountKind.SUSPENSE, " PSP holds 0.05 more ")
     assert (entry.kind, entry.memo) == (EntryKind.ADJUSTMENT, "PSP holds 0.05 more")
     assert _effects(entry) == {"platform:psp_available:USD": 5, "platform:suspense:USD": 5}
