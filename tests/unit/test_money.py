@@ -1,7 +1,7 @@
 import pytest
 
 from webapp.domain.errors import InvalidMoney, UnknownCurrency
-from webapp.domain.money import Money, exponent
+from webapp.domain.money import Money, describe, exponent
 
 
 @pytest.mark.parametrize(("raw", "currency", "minor"), [
@@ -109,3 +109,8 @@ def test_the_longest_amount_and_leading_zeros():
     for raw in ("10000000000000000", "00", "007", ".5", "5.", "+5"):
         with pytest.raises(InvalidMoney):
             Money.parse(raw, "USD")
+
+
+def test_reports_describe_any_stored_figure_even_in_an_unknown_currency():
+    assert describe(315, "USD") == "3.15 USD" and describe("-1500", "JPY") == "-1,500 JPY"  # database values as is
+    assert describe(5, "BTC") == "5 BTC (minor units)" and describe(None, "USD") == "None USD (minor units)"

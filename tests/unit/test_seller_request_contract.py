@@ -121,3 +121,11 @@ def test_each_payout_entry_explains_itself():
     }
     for entry, memo in memos.items():
         assert entry.memo == memo and entry.currency == "USD"
+
+
+def test_the_largest_minimum_payout_is_accepted_and_one_more_minor_unit_refused():
+    assert NewSeller.from_json(_new(minimum_payout_amount="10000000000000.00")).minimum_payout_minor == 10**15
+    with pytest.raises(InvalidMoney) as raised:
+        NewSeller.from_json(_new(minimum_payout_amount="10000000000000.01"))
+    assert (raised.value.code, raised.value.param, raised.value.message) == (
+        "amount_invalid", "minimum_payout_amount", "The minimum payout amount is too large.")
