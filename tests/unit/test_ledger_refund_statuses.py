@@ -1,5 +1,6 @@
 """Refund statuses: every pair, the money each move means, order independence, and request parsing."""
 
+import hashlib
 import itertools
 
 import pytest
@@ -70,3 +71,49 @@ def test_refund_request_parsing():
         with pytest.raises(ValidationError) as raised:
             RefundRequest.from_json(body)
         assert raised.value.param == param
+
+
+REFUND_REFUSALS = [  # (body, code, param, message)
+    ("order-1", "parameter_invalid", None, "The request body must be a JSON object."),
+    ({"payment_order_id": "o", "currency": "usd"}, "parameter_unknown", "currency",
+     "Received unknown parameter: currency."),
+    ({}, "parameter_missing", "payment_order_id", "Missing required param: payment_order_id."),
+    ({"payment_order_id": ""}, "parameter_missing", "payment_order_id", "Missing required param: payment_order_id."),
+    ({"payment_order_id": None}, "parameter_missing", "payment_order_id", "Missing required param: payment_order_id."),
+    ({"payment_order_id": ["o"]}, "parameter_invalid", "payment_order_id",
+     "payment_order_id must be the id of one of the payment's orders."),
+    ({"payment_order_id": "o" * 256}, "parameter_invalid", "payment_order_id",
+     "payment_order_id must be the id of one of the payment's orders."),
+    ({"payment_order_id": "o", "amount": 100}, "amount_invalid", "amount",
+     "amount must be a decimal string such as \"3.15\"."),
+    ({"payment_order_id": "o", "reason": "changed_mind"}, "parameter_invalid", "reason",
+     "reason must be one of duplicate, fraudulent, requested_by_customer."),
+]
+
+
+@pytest.mark.parametrize(("body", "code", "param", "message"), REFUND_REFUSALS)
+def test_refund_request_refusals_name_their_code_param_and_reason(body, code, param, message):
+    with pytest.raises(ValidationError) as raised:
+        RefundRequest.from_json(body)
+    assert (raised.value.code, raised.value.param, raised.value.message) == (code, param, message)
+
+
+def test_refund_request_limits_and_defaults():
+    longest = RefundRequest.from_json({"payment_order_id": "o" * 255, "amount": "", "reason": None})
+    assert (longest.payment_order_id, longest.amount, longest.reason) == ("o" * 255, None, None)  # "" means all
+    for reason in ("duplicate", "fraudulent", "requested_by_customer"):
+        assert RefundRequest.from_json({"payment_order_id": "o", "reason": reason}).reason == reason
+
+
+def test_refund_request_hash_tells_replays_from_different_requests():
+    """The hash decides whether a repeated Idempotency-Key carries the same refund: the amount, the order and the
+    reason count, key order and spacing do not; its canonical form must stay stable across releases."""
+    body = {"payment_order_id": "o-1", "amount": "1.00", "reason": "requested_by_customer"}
+    digest = RefundRequest.from_json(body).request_hash
+    canonical = '{"amount":"1.00","payment_order_id":"o-1","reason":"requested_by_customer"}'
+    assert digest == hashlib.sha256(canonical.encode()).hexdigest()
+    assert digest == RefundRequest.from_json(dict(reversed(list(body.items())))).request_hash
+    for change in ({"amount": "1.01"}, {"payment_order_id": "o-2"}, {"reason": "duplicate"}):
+        assert RefundRequest.from_json({**body, **change}).request_hash != digest
+    assert RefundRequest.from_json({"payment_order_id": "é"}).request_hash == hashlib.sha256(
+        '{"payment_order_id":"é"}'.encode()).hexdigest()

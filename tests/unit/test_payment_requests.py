@@ -1,5 +1,7 @@
 """Parsing POST /v1/payments bodies into commands, without a database."""
 
+import json
+
 import pytest
 
 from webapp.domain.cards import contains_card_number, find_card_data, luhn_valid
@@ -82,7 +84,53 @@ def test_card_shaped_numbers_are_found(text):
         "order 4242 4242 4242 4241",
         "1234567812345670",
         "4242-4242 4242-4242",
+        "order-12-5381234567890127",  # a Luhn-valid tail of a dashed identifier
+        "5381234567890127-2",
     ],
 )
 def test_identifiers_and_invalid_numbers_are_not_cards(text):
     assert not contains_card_number(text)
+
+
+def test_card_data_is_found_at_any_depth_and_named_by_its_path():
+    assert find_card_data({"a": [1, "x", {"b": ["ok", "4242424242424242"]}]}) == "a[2].b[1]"
+    assert find_card_data({"orders": [{"Card": {"exp": "12/30"}}]}) == "orders[0].Card"
+    assert find_card_data(["4242424242424242"]) == "[0]"
+    assert find_card_data({"n": 4242424242424242}) == "n"
+
+
+def test_a_card_number_sent_as_a_json_number_is_found():
+    assert find_card_data(json.loads('{"note": 4242424242424242.0}')) == "note"
+    assert find_card_data(json.loads('{"amex": 378282246310005}')) == "amex"
+
+
+def test_values_that_merely_name_cards_are_not_card_data():
+    """Field names such as "card" are refused; the same words as values (a payment method) are not."""
+    assert find_card_data({"payment_method": "card", "note": "pan", "flag": True, "none": None}) is None
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("4222222222222", True),  # 13 digits: the shortest card number
+    ("422222222222226", True),  # 15 digits
+    ("4000000000000000006", True),  # 19 digits: the longest
+    ("4000 0000 0000 0000 006", True),  # 19 digits in groups of four
+    ("1234567890128", False),  # 13 digits, Luhn-valid, but no card network starts with 1
+    ("7000000000000000003", False),  # nor with 7
+    ("42222222222226", True),  # 14 digits
+])
+def test_card_number_lengths_and_network_prefixes(text, found):
+    assert luhn_valid("".join(c for c in text if c.isdigit()))  # each one passes the checksum
+    assert contains_card_number(text) is found
+
+
+@pytest.mark.parametrize("text", ["6011 1111 1111 1117", "2223003122003222", "3056 930902 5904",
+                                  "pan 3566002020360505"])
+def test_every_card_network_is_recognised(text):
+    """Discover/UnionPay (6), Mastercard's 2-series, Diners (4-6-4 groups) and JCB (3)."""
+    assert contains_card_number(text)
+
+
+@pytest.mark.parametrize("name", ["credit_card_info", "card", "card_number", "cardnumber", "pan", "cvc", "cvv",
+                                  "card_details", "payment_card", "CVC"])
+def test_fields_named_after_card_data_are_refused_whatever_they_hold(name):
+    assert find_card_data({"buyer": {name: ""}}) == f"buyer.{name}"

@@ -118,3 +118,73 @@ def test_buyer_sees_what_happens_next():
     failed = buyer_state(S.FAILED, attempt=1, has_session_url=True, failure_code="expired")
     assert failed.can_retry and "expired" in failed.message
     assert buyer_state(S.SUCCESS, attempt=1, has_session_url=True, failure_code=None).label == "Paid"
+
+
+@pytest.mark.parametrize(("current", "outcome"), list(itertools.product(S, Outcome)))
+def test_a_transition_reports_where_it_came_from(current, outcome):
+    """Services act on `.changed`: an outcome that moves nothing (stale or backwards) must not report a change."""
+    for outcome_attempt in (1, 2):
+        transition = next_status(current, outcome, outcome_attempt=outcome_attempt, current_attempt=2)
+        assert transition.before is current
+        assert transition.changed == (transition.after is not current)
+
+
+def test_stale_news_changes_nothing_but_money_taken_always_counts():
+    stale = next_status(S.EXECUTING, Outcome.EXPIRED, outcome_attempt=1, current_attempt=2)
+    assert (stale.before, stale.after, stale.changed) == (S.EXECUTING, S.EXECUTING, False)
+    paid = next_status(S.FAILED, Outcome.PAID, outcome_attempt=1, current_attempt=2)
+    assert (paid.before, paid.after, paid.changed) == (S.FAILED, S.SUCCESS, True)
+
+
+@pytest.mark.parametrize(("status", "payment_status", "event_type", "intent", "expected"), [
+    ("complete", "unpaid", "checkout.session.async_payment_succeeded", None, Outcome.PAID),  # the event says so
+    ("complete", "unpaid", None, "canceled", Outcome.PAYMENT_FAILED),
+    ("complete", "no_payment_required", None, None, Outcome.COMPLETED_UNPAID),
+    ("expired", "paid", None, None, Outcome.PAID),  # money taken wins over anything else
+    (None, None, None, None, None),
+])
+def test_more_sessions_translate_into_outcomes(status, payment_status, event_type, intent, expected):
+    assert outcome_of_session(status, payment_status, event_type=event_type, intent_status=intent) is expected
+
+
+CONNECTING = "Connecting to the payment provider…"
+PAGES = [  # (status, attempt, has_session_url, failure_code, retrying) -> (state, label, message, can_retry)
+    ((S.NOT_STARTED, 0, False, None, False), ("ready", "Ready to pay", "Review your order and press Pay.", True)),
+    ((S.NOT_STARTED, 0, True, None, False), ("ready", "Ready to pay", "Review your order and press Pay.", True)),
+    ((S.NOT_STARTED, 1, False, None, False), ("connecting", "Connecting", CONNECTING, False)),
+    ((S.NOT_STARTED, 2, True, None, True),
+     ("connecting", "Connecting", "The payment provider is not responding; retrying…", False)),
+    ((S.EXECUTING, 1, False, None, False), ("connecting", "Connecting", CONNECTING, False)),
+    ((S.EXECUTING, 1, True, None, False),
+     ("redirect", "Redirecting", "Taking you to the secure payment page…", False)),
+    ((S.PENDING, 1, True, None, False),
+     ("pending", "Pending", "Your payment is being confirmed by your bank. This page updates by itself; you can also "
+      "close it: the shop sees the payment once it is confirmed.", False)),
+    ((S.FAILED, 1, True, "expired", False),
+     ("failed", "Failed", "The payment page expired before the payment was completed. You can try again.", True)),
+    ((S.FAILED, 1, True, "payment_failed", False),
+     ("failed", "Failed", "Your bank did not approve the payment. You can try again.", True)),
+    ((S.FAILED, 1, False, "psp_unavailable", False),
+     ("failed", "Failed", "The payment provider could not be reached. No money was taken. You can try again.", True)),
+    ((S.FAILED, 1, True, None, False),
+     ("failed", "Failed", "The payment did not go through. You can try again.", True)),
+    ((S.FAILED, 1, True, "card_declined", False),
+     ("failed", "Failed", "The payment did not go through. You can try again.", True)),
+    ((S.SUCCESS, 1, True, None, False), ("paid", "Paid", "Payment received. Thank you!", False)),
+    ((S.SUCCESS, 2, False, "expired", True), ("paid", "Paid", "Payment received. Thank you!", False)),
+]
+
+
+@pytest.mark.parametrize(("given", "shown"), PAGES)
+def test_the_buyers_page_for_every_state(given, shown):
+    """Only a checkout that has not started or whose attempt failed offers to pay (again); a paid one never."""
+    status, attempt, has_session_url, failure_code, retrying = given
+    page = buyer_state(status, attempt=attempt, has_session_url=has_session_url, failure_code=failure_code,
+                       retrying=retrying)
+    assert (page.state, page.label, page.message, page.can_retry) == shown
+    assert can_start_attempt(status) or not page.can_retry  # the page never offers what the server would refuse
+
+
+def test_the_buyers_page_is_not_retrying_unless_told():
+    page = buyer_state(S.NOT_STARTED, attempt=1, has_session_url=False, failure_code=None)
+    assert page.message == CONNECTING

@@ -7,8 +7,10 @@ from hypothesis import strategies as st
 from webapp.domain.errors import ValidationError
 from webapp.domain.wallets import (
     FeeSchedule,
+    Funds,
     RefundPolicy,
     Split,
+    may_go_negative,
     platform_fee,
     refund_split,
     refundable,
@@ -123,3 +125,63 @@ def test_proportional_fee_share_tracks_the_refunded_fraction_within_a_minor_unit
         active.append(refund_split(captured, fee, active, 1 + cut % left))
         refunded = sum(s.amount for s in active)
         assert abs(sum(s.fee_share for s in active) * captured - fee * refunded) <= captured
+
+
+@pytest.mark.parametrize("amount", [-1, -500, 1.0, 2.5, "100", None])
+def test_platform_fee_refuses_negative_or_non_integer_amounts(amount):
+    """A float or negative amount must never reach the split of an order's money."""
+    with pytest.raises(ValueError) as raised:
+        platform_fee(amount, FeeSchedule(300, 30))
+    assert str(raised.value) == f"amount must be a non-negative integer of minor units, got {amount!r}"
+
+
+def test_round_half_up_div_refuses_a_zero_or_negative_denominator():
+    for numerator, denominator in [(1, 0), (0, 0), (1, -2), (-1, 4)]:
+        with pytest.raises(ValueError) as raised:
+            round_half_up_div(numerator, denominator)
+        assert str(raised.value) == "round_half_up_div takes a non-negative numerator and a positive denominator"
+    assert round_half_up_div(0, 1) == 0 and round_half_up_div(5, 1) == 5
+
+
+@pytest.mark.parametrize(("bps", "fixed", "param", "message"), [
+    (-1, 0, "bps", "Fee basis points must be an integer from 0 to 10000."),
+    (10_001, 0, "bps", "Fee basis points must be an integer from 0 to 10000."),
+    (2.5, 0, "bps", "Fee basis points must be an integer from 0 to 10000."),
+    (100, -1, "fixed", "The fixed fee must be a non-negative integer of minor units."),
+    (100, 0.5, "fixed", "The fixed fee must be a non-negative integer of minor units."),
+])
+def test_fee_schedule_refusals_name_the_field(bps, fixed, param, message):
+    with pytest.raises(ValidationError) as raised:
+        FeeSchedule(bps, fixed)
+    assert (raised.value.code, raised.value.param, raised.value.message) == ("parameter_invalid", param, message)
+
+
+def test_fee_schedule_bounds_are_inclusive_and_described_in_percent():
+    assert FeeSchedule(0, 0).describe() == "0% + 0 minor units"
+    assert FeeSchedule(10_000, 0).describe() == "100% + 0 minor units"
+    assert FeeSchedule(250, 30).describe() == "2.5% + 30 minor units"
+    assert FeeSchedule(1, 5).describe() == "0.01% + 5 minor units"
+
+
+def test_refund_split_refusals_explain_themselves():
+    with pytest.raises(ValueError) as raised:
+        refund_split(100, 101, [], 10)
+    assert str(raised.value) == "the fee must lie between 0 and the captured amount"
+    with pytest.raises(ValueError) as raised:
+        refund_split(100, -1, [], 10)
+    assert str(raised.value) == "the fee must lie between 0 and the captured amount"
+    with pytest.raises(ValueError) as raised:
+        refund_split(315, 39, [Split(88, 12)], 216)
+    assert str(raised.value) == "refund of 216 outside 1..215"
+
+
+def test_the_whole_order_refunded_at_once_returns_the_whole_fee_under_either_policy():
+    for policy in RefundPolicy:
+        assert refund_split(1000, 60, [], 1000, policy) == Split(940, 60)
+    assert refund_split(1000, 0, [], 1000) == Split(1000, 0) and refund_split(50, 50, [], 20) == Split(0, 20)
+
+
+def test_only_the_available_side_of_a_wallet_may_go_negative():
+    """After a payout the seller's money is at its bank, so a refund may leave a debt on the available side; the
+    pending side holds exactly the shares not yet paid and never goes below zero."""
+    assert may_go_negative(Funds.AVAILABLE) and not may_go_negative(Funds.PENDING)

@@ -45,7 +45,8 @@ def _leaves(value: object, path: str = "") -> Iterator[tuple[str, str, bool]]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _leaves(item, f"{path}[{index}]")
-    elif isinstance(value, str | int) and not isinstance(value, bool):
+    elif isinstance(value, str | int | float) and not isinstance(value, bool):
+        # Floats too: "4242424242424242.0" in a JSON body parses as a float that still spells the card number.
         yield path, str(value), False
 
 
