@@ -58,7 +58,6 @@ FORWARD: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 RETRYABLE = frozenset({OrderStatus.NOT_STARTED, OrderStatus.FAILED})
-SETTLED = frozenset({OrderStatus.SUCCESS})
 
 
 @dataclass(frozen=True)

@@ -158,8 +158,6 @@ class PayoutStatus(StrEnum):
 FINAL = frozenset({PayoutStatus.FAILED, PayoutStatus.CANCELED})
 UNSETTLED = frozenset({PayoutStatus.PENDING, PayoutStatus.IN_TRANSIT})
 
-_RANK = {PayoutStatus.PENDING: 0, PayoutStatus.IN_TRANSIT: 1, PayoutStatus.PAID: 2, PayoutStatus.FAILED: 3,
-         PayoutStatus.CANCELED: 3}
 ALLOWED: dict[PayoutStatus, frozenset[PayoutStatus]] = {
     PayoutStatus.PENDING: frozenset({PayoutStatus.IN_TRANSIT, PayoutStatus.PAID, PayoutStatus.FAILED,
                                      PayoutStatus.CANCELED}),
