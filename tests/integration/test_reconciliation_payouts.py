@@ -7,6 +7,7 @@ become available and whose payouts arrive within minutes, so both clocks stay on
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select, update
 
 from tests.support import factories
 from tests.support import ledger as books
@@ -16,6 +17,7 @@ from tests.support import reconciliation as recon
 from tests.support.sandbox import advance_clock, clear_faults, set_faults, stripe_client
 from webapp.domain.reconciliation import day_of
 from webapp.extensions import db
+from webapp.models import PayoutItem
 from webapp.psp import PspError
 from webapp.psp.reporting import get_reporting_psp
 from webapp.services.reconciliation import runs
@@ -82,6 +84,18 @@ def test_a_day_of_payouts_transfers_and_reversals_reconciles_clean(app, client, 
                   == day.isoformat()}
     assert {"charge", "refund", "transfer", "transfer_reversal", "payout", "payout_reversal"} <= categories
     assert result.run.rows == result.run.matched > 0
+
+    # A payout whose statement lines do not add up to what was paid out: the PSP's payout row shows it.
+    (paid,) = po.payouts_of(good.id)
+    line = db.session.scalars(select(PayoutItem).where(PayoutItem.payout_id == paid.id)).first()
+    line_id, amount = line.id, line.amount
+    db.session.execute(update(PayoutItem).where(PayoutItem.id == line_id).values(amount=amount - 100))
+    db.session.commit()
+    again = _run(quick_psp.url, day)
+    assert [(m.class_name, m.movement, m.source_id, m.amount_psp, m.amount_ours) for m in again.mismatches] == [
+        ("amount_mismatch", "payout", paid.psp_payout_id, -paid.amount, -paid.amount + 100)]
+    db.session.execute(update(PayoutItem).where(PayoutItem.id == line_id).values(amount=amount))
+    db.session.commit()  # `ledger verify` (after every test) finds the changed line too: put it back
 
 
 def test_a_late_payout_failure_we_never_heard_of_is_a_status_mismatch(app, client, psp):

@@ -6,7 +6,8 @@ row per movement our records and ledger hold, signed as the PSP's report signs i
 - refund / refund_failure: the money the PSP paid back (`refund_paid`), and back again when it bounced
   (`refund_returned`). A refund we asked for and never heard about is `waiting`.
 - transfer / transfer_reversal: a payout's transfer to the seller's connected account and its reversal.
-- payout / payout_failure: the payout from the connected account to the bank, and its failure or cancelation.
+- payout / payout_failure: the payout from the connected account to the bank (its amount: the sum of its statement
+  lines), and its failure or cancelation.
 
 Only movements that can matter to the run are staged: booked in the days around it, or named by its report rows.
 """
@@ -97,9 +98,11 @@ SELECT {RUN}, 'transfer_reversal', 'transfer', p.psp_reversal_id, p.id, NULL, p.
        CASE WHEN rv.at IS NOT NULL THEN 'booked' ELSE 'waiting' END, {rev}
 FROM payouts p LEFT JOIN {_entries('payout_reversed', 'payout_id')} rv ON rv.owner = p.id
 WHERE p.psp_reversal_id IS NOT NULL AND ((rv.at >= :lo AND rv.at < :hi) OR {_scope('p.id', 'p.psp_reversal_id')})"""
+    # A payout's amount on our side is what its statement lines add up to: the PSP's payout row then checks both
+    # that we paid what the lines say and (through the transfer, which carries `amount`) that they say the amount.
     payouts = _INSERT + f"""
-SELECT {RUN}, 'payout', 'payout', p.psp_payout_id, p.id, p.psp_account_id, p.currency, -p.amount, 0, 'booked',
-       {created}
+SELECT {RUN}, 'payout', 'payout', p.psp_payout_id, p.id, p.psp_account_id, p.currency,
+       -(SELECT COALESCE(SUM(i.amount), 0) FROM payout_items i WHERE i.payout_id = p.id), 0, 'booked', {created}
 FROM payouts p
 WHERE p.psp_payout_id IS NOT NULL AND ((p.created_at >= :lo AND p.created_at < :hi)
       OR {_scope('p.id', 'p.psp_payout_id')})"""
