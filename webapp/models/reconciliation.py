@@ -56,14 +56,11 @@ class ReconRow(Model):
 
     A report holds a million rows a day, written once by the import that also writes their `recon_imports` row (in
     the same transaction): so `import_id` has no foreign key (its check, a trigger per row, cost more than the rest
-    of the import), and only the indexes the matching uses are kept (the run's rows by import and time; a
-    movement's rows on neighbouring days by source id)."""
+    of the import), and only the index the matching uses is kept: rows by import and time (a run's day, the
+    neighbouring days); everything else is joined by hash."""
 
     __tablename__ = "recon_rows"
-    __table_args__ = (
-        Index("ix_recon_rows_import_created", "import_id", "created"),
-        Index("ix_recon_rows_source", "source_id"),
-    )
+    __table_args__ = (Index("ix_recon_rows_import_created", "import_id", "created"),)
 
     id: Mapped[int] = _bigint_id()
     import_id: Mapped[str] = mapped_column(String(40))
