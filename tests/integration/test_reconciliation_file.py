@@ -36,3 +36,34 @@ def test_a_clean_day_has_no_mismatch(day_of_activity, psp, tmp_path):
     result = recon.reconcile(day, recon.write(tmp_path / "day.csv", header, lines))
     assert result.mismatches == []
     assert (result.run.rows, result.run.matched, result.run.open_count) == (3, 3, 0)
+
+
+@pytest.mark.parametrize(("gross", "why"), [("1.005", "more decimals than USD allows"),
+                                            ("+1.00", "is not a decimal number"),
+                                            ("01.00", "is not a decimal number"),
+                                            ("1.", "is not a decimal number")])
+def test_an_amount_not_written_exactly_fails_the_import_naming_its_line(app, tmp_path, gross, why):
+    """The import's fast path for plain amounts takes nothing `parse_amount` would refuse: the file fails whole,
+    naming the line, and nothing of it is kept."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from webapp.extensions import db
+    from webapp.models import ReconImport, ReconRow, ReconRun
+    from webapp.services.reconciliation.settlement import PLATFORM_COLUMNS, BadSettlementFile
+
+    day = datetime.now(UTC).date()
+    good = {c: "" for c in PLATFORM_COLUMNS} | {
+        "balance_transaction_id": "txn_1", "created_utc": f"{day} 10:00:00", "currency": "usd", "gross": "5.00",
+        "fee": "0.45", "reporting_category": "charge", "source_id": "ch_1"}
+    bad = dict(good, balance_transaction_id="txn_2", source_id="ch_2", gross=gross)
+    path = recon.write(tmp_path / "bad.csv", list(PLATFORM_COLUMNS), [good, good | {"balance_transaction_id": "t3"},
+                                                                      bad])
+    with pytest.raises(BadSettlementFile) as failed:
+        recon.reconcile(day, path)
+    assert "line 4" in failed.value.message and why in failed.value.message
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(ReconRow)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ReconImport)) == 0
+    assert db.session.scalars(select(ReconRun.status)).all()[-1] == "failed"

@@ -55,13 +55,14 @@ def platform(kind: str, currency: str = "USD") -> int:
 
 
 @contextmanager
-def own_psp(app, gateway_server: str, log_dir: Path) -> Iterator[Process]:
+def own_psp(app, gateway_server: str, log_dir: Path, extra_args: tuple[str, ...] = ()) -> Iterator[Process]:
     """A sandbox of this test's own, for tests that move its clock: advancing the shared sandbox's clock would
-    put later tests' Checkout Sessions' `expires_at` (computed from our clock) in the sandbox's past."""
+    put later tests' Checkout Sessions' `expires_at` (computed from our clock) in the sandbox's past.
+    `extra_args`: its command line's settings (shorter delays…)."""
     from tests.integration.conftest import WEBHOOK_SECRET
 
     process = start_sandbox(log_dir, webhook_url=f"{gateway_server}/webhooks/psp", webhook_secret=WEBHOOK_SECRET,
-                            name="clock_psp")
+                            name="clock_psp", extra_args=extra_args)
     original = app.config["STRIPE_API_BASE"]
     app.config["STRIPE_API_BASE"] = process.url
     app.extensions.pop("psp", None)  # the adapter is built once per app: build it again for this sandbox

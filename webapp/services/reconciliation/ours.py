@@ -2,11 +2,14 @@
 row per movement our records and ledger hold, signed as the PSP's report signs it.
 
 - charge: a captured checkout (its capture entries' debit of the PSP balance) with the PSP fee we booked for its
-  charge (the `psp_fee` entry); `ref` is the checkout, the id we put in the PaymentIntent's metadata.
+  charge (the `psp_fee` entry); `ref` is the checkout, the id we put in the PaymentIntent's metadata. A checkout
+  with no capture entry is staged only if it is not SUCCESS (`waiting` or `other`): a SUCCESS one without its
+  capture entry is not in the ledger, so the PSP's charge is `missing_in_ledger`.
 - refund / refund_failure: the money the PSP paid back (`refund_paid`), and back again when it bounced
   (`refund_returned`). A refund we asked for and never heard about is `waiting`.
 - transfer / transfer_reversal: a payout's transfer to the seller's connected account and its reversal.
-- payout / payout_failure: the payout from the connected account to the bank, and its failure or cancelation.
+- payout / payout_failure: the payout from the connected account to the bank (its amount: the sum of its statement
+  lines), and its failure or cancelation.
 
 Only movements that can matter to the run are staged: booked in the days around it, or named by its report rows.
 """
@@ -49,21 +52,27 @@ def _scope(id_column: str, key_column: str | None) -> str:
 
 
 def _charges() -> str:
-    # One pass over the checkouts' entries gives both the capture (the PSP balance debited) and the PSP fee booked.
-    at = _epoch("COALESCE(b.at, e.updated_at)")
-    return _INSERT + f"""
-SELECT {RUN}, 'charge', 'charge', c.id, e.id, NULL, e.currency, COALESCE(b.captured, 0), COALESCE(b.fee, 0),
-       CASE WHEN b.captured IS NOT NULL THEN 'booked'
-            WHEN e.status IN ('NOT_STARTED', 'EXECUTING', 'PENDING') THEN 'waiting' ELSE 'other' END, {at}
-FROM payment_events e
-LEFT JOIN psp_charges c ON c.payment_event_id = e.id
-LEFT JOIN (SELECT je.payment_event_id AS owner,
-                  SUM(CASE WHEN je.kind = 'capture' THEN p.amount END) AS captured,
-                  SUM(CASE WHEN je.kind = 'psp_fee' THEN p.amount END) AS fee,
-                  MIN(CASE WHEN je.kind = 'capture' THEN je.created_at END) AS at
-           FROM journal_entries je JOIN postings p ON p.entry_id = je.id
-           WHERE je.kind IN ('capture', 'psp_fee') AND p.amount > 0 GROUP BY je.payment_event_id) b ON b.owner = e.id
-WHERE (b.at >= :lo AND b.at < :hi) OR {_scope('e.id', 'c.id')}"""
+    # Booked: one pass over the checkouts' entries gives the capture (the PSP balance debited, its currency), the PSP
+    # fee booked and when; the charge's id joined on. Not booked (a checkout not captured, named by a report row):
+    # the few checkouts not SUCCESS, so the million captured ones are not joined with `payment_events` as well.
+    booked = _INSERT + f"""
+SELECT {RUN}, 'charge', 'charge', c.id, b.owner, NULL, b.currency, b.captured, COALESCE(b.fee, 0), 'booked',
+       {_epoch("b.at")}
+FROM (SELECT je.payment_event_id AS owner, MIN(p.currency) AS currency,
+             SUM(CASE WHEN je.kind = 'capture' THEN p.amount END) AS captured,
+             SUM(CASE WHEN je.kind = 'psp_fee' THEN p.amount END) AS fee,
+             MIN(CASE WHEN je.kind = 'capture' THEN je.created_at END) AS at
+      FROM journal_entries je JOIN postings p ON p.entry_id = je.id
+      WHERE je.kind IN ('capture', 'psp_fee') AND p.amount > 0 GROUP BY je.payment_event_id) b
+LEFT JOIN psp_charges c ON c.payment_event_id = b.owner
+WHERE b.captured IS NOT NULL AND ((b.at >= :lo AND b.at < :hi) OR {_scope('b.owner', 'c.id')})"""
+    unbooked = _INSERT + f"""
+SELECT {RUN}, 'charge', 'charge', c.id, e.id, NULL, e.currency, 0, 0,
+       CASE WHEN e.status IN ('NOT_STARTED', 'EXECUTING', 'PENDING') THEN 'waiting' ELSE 'other' END,
+       {_epoch("e.updated_at")}
+FROM payment_events e LEFT JOIN psp_charges c ON c.payment_event_id = e.id
+WHERE e.status <> 'SUCCESS' AND ({_scope('e.id', 'c.id')})"""
+    return booked + ";\n" + unbooked
 
 
 def _refunds() -> str:
@@ -97,9 +106,11 @@ SELECT {RUN}, 'transfer_reversal', 'transfer', p.psp_reversal_id, p.id, NULL, p.
        CASE WHEN rv.at IS NOT NULL THEN 'booked' ELSE 'waiting' END, {rev}
 FROM payouts p LEFT JOIN {_entries('payout_reversed', 'payout_id')} rv ON rv.owner = p.id
 WHERE p.psp_reversal_id IS NOT NULL AND ((rv.at >= :lo AND rv.at < :hi) OR {_scope('p.id', 'p.psp_reversal_id')})"""
+    # A payout's amount on our side is what its statement lines add up to: the PSP's payout row then checks both
+    # that we paid what the lines say and (through the transfer, which carries `amount`) that they say the amount.
     payouts = _INSERT + f"""
-SELECT {RUN}, 'payout', 'payout', p.psp_payout_id, p.id, p.psp_account_id, p.currency, -p.amount, 0, 'booked',
-       {created}
+SELECT {RUN}, 'payout', 'payout', p.psp_payout_id, p.id, p.psp_account_id, p.currency,
+       -(SELECT COALESCE(SUM(i.amount), 0) FROM payout_items i WHERE i.payout_id = p.id), 0, 'booked', {created}
 FROM payouts p
 WHERE p.psp_payout_id IS NOT NULL AND ((p.created_at >= :lo AND p.created_at < :hi)
       OR {_scope('p.id', 'p.psp_payout_id')})"""
@@ -118,7 +129,8 @@ def stage(run_id: str, lo, hi) -> None:
     either side, for timing differences) and those its report rows name (caller commits)."""
     for statement in (_charges(), _refunds(), _payouts()):
         for part in statement.split(";\n"):
-            query = text(part).bindparams(bindparam("lo", type_=UTCDateTime), bindparam("hi", type_=UTCDateTime))
+            query = text(part).bindparams(*(bindparam(name, type_=UTCDateTime) for name in ("lo", "hi")
+                                            if f":{name}" in part))
             db.session.execute(query, {"run": run_id, "lo": lo, "hi": hi})
 
 
