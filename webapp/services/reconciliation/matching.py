@@ -219,9 +219,9 @@ def match(run_id: str, day: date, report_kinds: set[str]) -> Matched:
     unmatched_ours = any(r is None for r, _ in pairs)
     r_row = ", ".join(f"r.{c} AS r_{c}" for c in _ROW)
     for start_at in range(0, len(keyed), _CHUNK):
-        chunk = keyed[start_at:start_at + _CHUNK]
+        slice_ = keyed[start_at:start_at + _CHUNK]
         details = _query(_KEYED.format(r_row=r_row, k=_columns("k")), ours=[], rows=[])
-        for row in db.session.execute(details, {"ours": [k for _, k in chunk], "rows": [r for r, _ in chunk]}):
+        for row in db.session.execute(details, {"ours": [k for _, k in slice_], "rows": [r for r, _ in slice_]}):
             _classify(result, row, day, _ours(row, "k", "key"))
     for start_at in range(0, len(unkeyed), _CHUNK):
         details = _query(_UNKEYED.format(r_row=r_row, f=_columns("f"), g=_columns("g")), rows=[])
