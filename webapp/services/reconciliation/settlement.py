@@ -222,8 +222,12 @@ def _sink() -> Iterator[Callable[[list[tuple]], None]]:
     per chunk."""
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
-        yield lambda rows: bulk.insert_rows(ReconRow, [dict(zip(_ROW_COLUMNS, row, strict=True)) for row in rows]) \
-            if rows else None
+
+        def insert(rows: list[tuple]) -> None:
+            if rows:
+                bulk.insert_rows(ReconRow, [dict(zip(_ROW_COLUMNS, row, strict=True)) for row in rows])
+
+        yield insert
         return
     driver = cast(psycopg.Connection, connection.connection.dbapi_connection)
     with driver.cursor() as cursor, cursor.copy(f"COPY recon_rows ({', '.join(_ROW_COLUMNS)}) FROM STDIN") as copy:
