@@ -14,7 +14,9 @@ YEAR = 365 * 86_400
 
 def folder(sb: Sandbox) -> Path:
     db = sb.settings.db_path
-    path = Path(db).with_name(f"{Path(db).stem}-files")
+    # Absolute: `send_file` resolves a relative path against the app package, not the working directory the
+    # database path (`instance/psp_sandbox.db` by default, as `make run` starts it) is relative to.
+    path = Path(db).resolve().with_name(f"{Path(db).stem}-files")
     path.mkdir(parents=True, exist_ok=True)
     return path
 

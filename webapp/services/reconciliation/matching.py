@@ -207,8 +207,8 @@ def match(run_id: str, day: date, report_kinds: set[str]) -> Matched:
     twice = list(db.session.scalars(_query(_REPEATED.format(day=_DAY.format(a="")), imports=imports), params))
     repeats = _REPEATS.format(row=", ".join(f"r.{c}" for c in _ROW), r_day=_DAY.format(a="r."))
     for start_at in range(0, len(twice), _CHUNK):
-        chunk = {**params, "repeated": twice[start_at:start_at + _CHUNK]}
-        for row in db.session.execute(_query(repeats, imports=imports, repeated=[]), chunk):
+        some = {**params, "repeated": twice[start_at:start_at + _CHUNK]}
+        for row in db.session.execute(_query(repeats, imports=imports, repeated=[]), some):
             repeated.add(int(row.id))
             psp = _psp_side(row, repeat=int(row.repeat))
             result.findings.append(_psp_finding(MismatchClass.DUPLICATE, psp, None, row))

@@ -222,6 +222,7 @@ def _sink() -> Iterator[Callable[[list[tuple]], None]]:
     per chunk."""
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
+
         def insert(rows: list[tuple]) -> None:
             if rows:
                 bulk.insert_rows(ReconRow, [dict(zip(_ROW_COLUMNS, row, strict=True)) for row in rows])
