@@ -46,7 +46,7 @@ def _leaves(value: object, path: str = "") -> Iterator[tuple[str, str, bool]]:
         for index, item in enumerate(value):
             yield from _leaves(item, f"{path}[{index}]")
     elif isinstance(value, str | int | float) and not isinstance(value, bool):
-        # Floats too: "4242424242424242.0" in a JSON body parses as a float that still spells the card number.
+        # Floats too: a card number written as a JSON number with ".0" parses as a float that still spells it.
         yield path, str(value), False
 
 
