@@ -212,3 +212,10 @@ def load_config(name: str | None = None) -> Config:
         return CONFIGS[name]()
     except KeyError:
         raise ConfigError(f"APP_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
+
+
+def child_environment(executables: Path, **settings: str) -> dict[str, str]:
+    """The environment for the processes `flask serve` starts: this process's own (they read their settings
+    through this module too), with `settings` on top and `executables` first on PATH."""
+    return {**os.environ, **settings,
+            "PATH": f"{executables}{os.pathsep}{os.environ.get('PATH', '')}"}

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from webapp.api.lookups import ItemRefs, item_refs
 from webapp.domain.money import Money
-from webapp.models import Payout, PayoutItem, SellerAccount
+from webapp.models import Payout, SellerAccount
 from webapp.services import sellers
-from webapp.services.payout_reads import SellerBalance, paused
+from webapp.services.payout_reads import SellerBalance, StatementLine, paused, statement
 
 
 def _unix(moment: datetime) -> int:
@@ -80,24 +79,18 @@ def payout_summary(payout: Payout) -> dict:
     }
 
 
-def _item(item: PayoutItem, currency: str, refs: ItemRefs) -> dict:
-    order_id = item.order.payment_order_id if item.order is not None else None
-    checkout_id = refs.checkouts.get(item.payment_event_id or "")
-    if item.refund_id and item.refund_id in refs.refunds:
-        refunded_order, refunded_checkout = refs.refunds[item.refund_id]
-        order_id, checkout_id = order_id or refunded_order, checkout_id or refunded_checkout
+def _item(line: StatementLine, currency: str) -> dict:
     return {
-        "type": item.kind,
-        "amount": Money(item.amount, currency).decimal_string,
-        "payment_order_id": order_id,
-        "checkout_id": checkout_id,
-        "refund": item.refund_id,
-        "description": item.description,
-        "released": item.released,
+        "type": line.kind,
+        "amount": Money(line.amount, currency).decimal_string,
+        "payment_order_id": line.order_reference,
+        "checkout_id": line.checkout_id,
+        "refund": line.refund_id,
+        "description": line.description,
+        "released": line.released,
     }
 
 
 def payout(found: Payout) -> dict:
-    """A payout with its statement (`items`, loaded by payout_reads.get_payout), oldest change first."""
-    refs = item_refs(found.items)
-    return {**payout_summary(found), "items": [_item(item, found.currency, refs) for item in found.items]}
+    """A payout with its statement (`items`), oldest change first."""
+    return {**payout_summary(found), "items": [_item(line, found.currency) for line in statement(found.id)]}

@@ -11,7 +11,7 @@ from flask import jsonify
 from webapp.api import bp, params
 from webapp.api import payout_presenters as present
 from webapp.api.auth import api_key_required
-from webapp.api.lookups import available_in_own_currency, seller_page
+from webapp.api.lookups import seller_page
 from webapp.domain.sellers import NewSeller, SellerChanges
 from webapp.models import SellerAccount
 from webapp.services import payout_reads, sellers
@@ -37,9 +37,10 @@ def list_seller_accounts():
     args = params.query({"limit", "starting_after"})
     page = seller_page(params.merchant().id, limit=params.limit_of(args),
                        starting_after=params.cursor_of(args, "seller account"))
-    available = available_in_own_currency(page.sellers)
+    available = payout_reads.available_in_own_currency([s.id for s in page.sellers])
     return params.listing("/v1/seller_accounts", page.has_more,
-                          [present.seller_account(s, present.own_available(s, available[s.id])) for s in page.sellers])
+                          [present.seller_account(s, present.own_available(s, available.get(s.id, 0)))
+                           for s in page.sellers])
 
 
 def _seller(seller_id: str) -> SellerAccount:

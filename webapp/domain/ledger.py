@@ -10,7 +10,8 @@ Accounts (one per currency, plus one pair per seller account):
 - `platform:psp_pending:<CUR>` / `platform:psp_available:<CUR>` — the platform's balance at the PSP, not
   yet / already available (asset).
 - `seller:<id>:pending:<CUR>` / `seller:<id>:available:<CUR>` — what the platform owes a seller account
-  (liability); never below zero.
+  (liability). Pending never goes below zero; available only through a refund taken after its money was paid
+  out, the debt netted from the next payouts (Stripe's `debit_negative_balances` model).
 - `platform:fee_revenue:<CUR>` — platform fees earned (revenue); `platform:psp_fees:<CUR>` — the PSP's
   processing fees (expense).
 - `platform:refunds:<CUR>` — refunds reserved and sent to the PSP whose outcome is not known yet
@@ -21,10 +22,6 @@ Accounts (one per currency, plus one pair per seller account):
   adjusting entry until someone explains them (liability: credited when the PSP holds more than we booked).
 - `platform:psp_connected:<CUR>` — money transferred to sellers' connected accounts at the PSP and not yet
   paid to their banks (asset: it comes back by a transfer reversal if the payout fails).
-
-A seller's available wallet may go negative, and only through a refund taken after its money was paid out:
-the debt is netted from the next payouts (Stripe's `debit_negative_balances` model). A pending wallet never
-goes negative.
 
 The posting rules below build the entry of each business event; its `key` is unique in the database,
 so each event posts at most once.

@@ -14,7 +14,6 @@ from webapp.auth.access import merchant_required
 from webapp.domain.payout_failures import failure_words
 from webapp.domain.payouts import PayoutStatus
 from webapp.portal import bp
-from webapp.portal.queries import statement
 from webapp.portal.statement_csv import statement_csv
 from webapp.services import payout_reads
 from webapp.services.payout_reads import PayoutFilter
@@ -68,7 +67,7 @@ def _own_payout(payout_id: str):
 @merchant_required
 def payout(payout_id: str):
     found = _own_payout(payout_id)
-    lines = statement(found.id)
+    lines = payout_reads.statement(found.id)
     return render_template("portal/payout.html", payout=found, lines=lines, total=sum(line.amount for line in lines),
                            failure=failure_words(found.failure_code, found.failure_message)
                            if found.failure_code else None, source=SOURCE_WORDS.get(found.source, found.source))
@@ -78,7 +77,7 @@ def payout(payout_id: str):
 @merchant_required
 def payout_csv(payout_id: str):
     found = _own_payout(payout_id)
-    body = statement_csv(found, statement(found.id))
+    body = statement_csv(found, payout_reads.statement(found.id))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="payout-{found.id}.csv"',
         "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})

@@ -13,7 +13,6 @@ from webapp.domain.payouts import PAUSED_WORDS, AccountState, BankAccountStatus,
 from webapp.models import SellerAccount
 from webapp.portal import bp
 from webapp.portal.forms import ConfirmForm
-from webapp.portal.queries import available_by_seller
 from webapp.portal.seller_forms import BankAccountForm, NewSellerForm, SellerEditForm, show_error
 from webapp.services import payout_reads, payouts
 from webapp.services import sellers as seller_service
@@ -43,7 +42,7 @@ def sellers():
     else:
         form.show(seller_service.merchant_schedule(merchant), merchant.default_minimum_payout_minor or 0,
                   form.currency.data or "USD")
-    available = available_by_seller(merchant.id)
+    available = payout_reads.available_in_own_currency([s.id for s in merchant.seller_accounts])
     paused = {s.id: paused_reason(state=AccountState(s.account_state), bank=BankAccountStatus(s.bank_account_status),
                                   available=available.get(s.id, 0), minimum=s.minimum_payout_minor)
               for s in merchant.seller_accounts}

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from webapp.domain.money import Money
 from webapp.models import Payout
-from webapp.portal.queries import StatementLine
+from webapp.services.payout_reads import StatementLine
 
 HEADER = ["payout_id", "seller_account", "seller_name", "status", "arrival_date", "type", "payment_order_id",
           "checkout_id", "refund_id", "description", "amount", "currency"]

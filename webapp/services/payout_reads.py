@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from webapp.domain.ledger import AccountKind
-from webapp.domain.payouts import AccountState, BankAccountStatus, PausedReason, PayoutStatus, paused_reason
+from webapp.domain.payouts import AccountState, BankAccountStatus, ItemKind, PausedReason, PayoutStatus, paused_reason
 from webapp.extensions import db
-from webapp.models import LedgerAccount, Payout, PayoutItem, SellerAccount
+from webapp.models import LedgerAccount, PaymentEvent, PaymentOrder, Payout, PayoutItem, Refund, SellerAccount
 
 MAX_PAGE = 100
 
@@ -108,3 +108,52 @@ def paused(seller: SellerAccount, balances: list[SellerBalance] | None = None) -
     return paused_reason(state=AccountState(seller.account_state), bank=BankAccountStatus(seller.bank_account_status),
                          available=own.available if own else 0, minimum=seller.minimum_payout_minor)
 
+
+KIND_LABELS = {ItemKind.PAYMENT_ORDER.value: "Payment order", ItemKind.REFUND.value: "Refund",
+               ItemKind.REVERSAL.value: "Refund reversed", ItemKind.ADJUSTMENT.value: "Adjustment"}
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One line of a payout's statement, as the merchant reconciles it: which of its orders (its own
+    `payment_order_id`), which checkout or refund, and the amount in the seller's wallet terms."""
+
+    kind: str
+    amount: int
+    description: str
+    order_reference: str | None  # the merchant's own payment_order_id
+    checkout_id: str | None
+    payment_event_id: str | None
+    refund_id: str | None
+    released: bool  # the payout failed: the next payout settles this change again
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+def statement(payout_id: str) -> list[StatementLine]:
+    """The payout's lines in the order they were settled."""
+    order, refund_order = aliased(PaymentOrder), aliased(PaymentOrder)
+    rows = db.session.execute(
+        select(PayoutItem.kind, PayoutItem.amount, PayoutItem.description,
+               func.coalesce(order.payment_order_id, refund_order.payment_order_id), PaymentEvent.checkout_id,
+               PayoutItem.payment_event_id, PayoutItem.refund_id, PayoutItem.released)
+        .outerjoin(order, order.id == PayoutItem.payment_order_id)
+        .outerjoin(Refund, Refund.id == PayoutItem.refund_id)
+        .outerjoin(refund_order, refund_order.id == Refund.payment_order_id)
+        .outerjoin(PaymentEvent, PaymentEvent.id == PayoutItem.payment_event_id)
+        .where(PayoutItem.payout_id == payout_id).order_by(PayoutItem.id)).all()
+    return [StatementLine(kind, int(amount), description or "", reference, checkout, event, refund, bool(released))
+            for kind, amount, description, reference, checkout, event, refund, released in rows]
+
+
+def available_in_own_currency(seller_ids: list[str]) -> dict[str, int]:
+    """Each seller's available wallet balance in its own currency (absent: no money movement yet), one query."""
+    rows = db.session.execute(
+        select(SellerAccount.id, LedgerAccount.balance)
+        .join(LedgerAccount, (LedgerAccount.seller_account_id == SellerAccount.id)
+              & (LedgerAccount.currency == SellerAccount.currency)
+              & (LedgerAccount.kind == AccountKind.WALLET_AVAILABLE.value))
+        .where(SellerAccount.id.in_(seller_ids))).all()
+    return {seller_id: int(balance) for seller_id, balance in rows}
