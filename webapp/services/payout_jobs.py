@@ -85,13 +85,22 @@ def _sent(message: Claimed, plan: _Send, found: _Sent) -> None:
         payout_updates.apply_psp_payout(created, source="PSP payout created")
 
 
+def _sent_all(answers: list[tuple[Claimed, _Send, _Sent]]) -> set[int]:
+    """A batch's usual answers recorded set-based; the rest go through `_sent` one by one."""
+    messages = {message.payload["payout"]: message.id for message, _, found in answers}
+    recorded = payout_updates.sent_together([
+        payout_updates.Sent(message.payload["payout"], found.transfer.id, found.payout)
+        for message, _, found in answers if isinstance(found.payout, PspPayout)])
+    return {messages[payout_id] for payout_id in recorded}
+
+
 def _refused(message: Claimed, plan: object, error: PspError) -> None:
     payout_updates.refused(message.payload["payout"], error.code, error.message)
 
 
 TRANSFER = PspWork[_Send, _Sent](
-    name=payouts.TRANSFER_TOPIC, queue=Queue.DEFAULT, plan=_send_plans, call=_send, apply=_sent, refused=_refused,
-    describe=lambda m: f"transfer of payout {m.payload['payout']}", batching=BULK)
+    name=payouts.TRANSFER_TOPIC, queue=Queue.DEFAULT, plan=_send_plans, call=_send, apply=_sent, apply_all=_sent_all,
+    refused=_refused, describe=lambda m: f"transfer of payout {m.payload['payout']}", batching=BULK)
 
 
 def _payout_plans(messages: list[Claimed]) -> list[NewPayout | None]:
