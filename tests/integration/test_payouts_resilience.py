@@ -19,7 +19,7 @@ from webapp.domain.payouts import Interval, Schedule
 from webapp.domain.sellers import SellerChanges
 from webapp.extensions import db
 from webapp.models import LedgerEntry, Merchant, OutboxMessage, Payout, SellerAccount
-from webapp.psp import get_psp
+from webapp.psp import PspPayoutStatus, get_psp
 from webapp.services import outbox, payout_jobs, payout_updates, payouts, sellers
 
 
@@ -238,8 +238,8 @@ def _transferred_entries(payout_id: str) -> int:
 
 
 def test_a_batch_whose_payout_news_came_first_is_recorded_once_beside_the_usual_answers(app, client, psp):
-    """Two payouts in one batch: one the usual answer (recorded set-based), the other's `payout.created` applied
-    before the job recorded its answer (recorded one by one). Each transfer is booked once."""
+    """Two payouts in one batch: one the usual answer (recorded set-based); the other already `in_transit` by news
+    applied before the job recorded its answer (recorded one by one, its transfer booked and not reversed)."""
     _, found = _paid_sellers(client, psp.url)
     payouts.run(date.today())
     db.session.commit()
@@ -247,16 +247,22 @@ def test_a_batch_whose_payout_news_came_first_is_recorded_once_beside_the_usual_
     _, second = payout_jobs.TRANSFER.plan(claimed)
     db.session.rollback()
     sent = payout_jobs._send(get_psp(), second)  # a worker that died after both calls, before recording them
-    payout_updates.apply_psp_payout(sent.payout, source="webhook")  # the news arrives first
+    news = dataclasses.replace(sent.payout, status=PspPayoutStatus.IN_TRANSIT)
+    assert payout_updates.apply_psp_payout(news, source="webhook") == "in_transit:applied"
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([c.id for c in claimed]))
                        .values(claimed_until=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     po.drain_payouts()
+    statuses = []
     for seller in found:
         (payout,) = po.payouts_of(seller.id)
-        assert payout.psp_transfer_id and payout.psp_payout_id and payout.status == "pending"
+        statuses.append(payout.status)
+        assert payout.psp_transfer_id and payout.psp_payout_id and payout.psp_reversal_id is None
         assert _transferred_entries(payout.id) == 1
         assert [t["id"] for t in get_psp_transfers(psp.url, payout.id)] == [payout.psp_transfer_id]
+    assert sorted(statuses) == ["in_transit", "pending"]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.topic == payouts.REVERSE_TOPIC)) == 0
     assert books.platform("psp_connected") == sum(p.amount for s in found for p in po.payouts_of(s.id))
 
 
