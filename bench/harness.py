@@ -19,10 +19,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-instance-"))
 
-from tests.conftest import POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database  # noqa: E402
+from tests.conftest import (  # noqa: E402
+    POSTGRES_ADMIN_URL,
+    create_postgres_database,
+    drop_postgres_database,
+    start_redis,
+)
 from tests.support.system import System, start_system  # noqa: E402
 
-BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+# Unset: every benchmark run starts a redis-server of its own on a free port, so benchmarks run side by side on
+# one machine never flush each other's queues.
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL")
 
 
 def machine() -> str:
@@ -36,15 +43,22 @@ def running_system(web_args: tuple[str, ...], workers: int = 1, extra_env: dict[
                    ) -> Iterator[System]:
     import redis
 
-    redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
     name, url = create_postgres_database(POSTGRES_ADMIN_URL)
     work = Path(tempfile.mkdtemp(prefix="bench-"))
+    own_redis = None
+    if BENCH_REDIS_URL:
+        redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
+        redis_url = BENCH_REDIS_URL
+    else:
+        own_redis, redis_url = start_redis(work / "logs", "redis")
     env = {"API_RATE_LIMIT": "1000000 per second", "LOGIN_RATE_LIMIT": "1000000 per second", **(extra_env or {})}
-    system = start_system(work / "instance", url, BENCH_REDIS_URL, work / "logs", env, workers, web_args)
+    system = start_system(work / "instance", url, redis_url, work / "logs", env, workers, web_args)
     try:
         yield system
     finally:
         system.stop()
+        if own_redis is not None:
+            own_redis.stop()
         drop_postgres_database(POSTGRES_ADMIN_URL, name)
         print(f"(process logs kept in {work / 'logs'})", file=sys.stderr)
 

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import redis
 import requests
 import websockets
-from harness import BENCH_REDIS_URL, machine, running_system, save
+from harness import machine, running_system, save
 
 TOKEN = re.compile(r'data-token="([^"]+)"')
 
@@ -38,7 +38,7 @@ def checkouts(system, count: int) -> list[tuple[str, str]]:
         return list(pool.map(one, range(count)))
 
 
-async def measure(ws_base: str, targets: list[tuple[str, str]], rounds: int) -> dict:
+async def measure(redis_url: str, ws_base: str, targets: list[tuple[str, str]], rounds: int) -> dict:
     latencies: list[float] = []
     opened = 0
 
@@ -63,7 +63,7 @@ async def measure(ws_base: str, targets: list[tuple[str, str]], rounds: int) -> 
     tasks = [asyncio.create_task(listen(c, t, ready, done)) for c, t in targets]
     await asyncio.wait_for(ready.wait(), timeout=300)
     connect_seconds = time.monotonic() - started
-    publisher = redis.Redis.from_url(BENCH_REDIS_URL)
+    publisher = redis.Redis.from_url(redis_url)
     for round_ in range(rounds):
         with publisher.pipeline(transaction=False) as pipe:
             for checkout, _ in targets:
@@ -89,7 +89,8 @@ def main() -> None:
     web = ("--workers", "1", "--threads", str(args.sockets + 100), "--worker-connections", str(args.sockets * 2))
     with running_system(web) as system:
         targets = checkouts(system, args.sockets)
-        result = asyncio.run(measure(system.web_url.replace("http://", "ws://"), targets, args.rounds))
+        ws_base = system.web_url.replace("http://", "ws://")
+        result = asyncio.run(measure(system.env["REDIS_URL"], ws_base, targets, args.rounds))
     save("live_websockets", {"machine": machine(), "gunicorn": " ".join(web), **result})
 
 

@@ -24,7 +24,7 @@ from datetime import datetime
 import psycopg
 import redis
 import requests
-from harness import BENCH_REDIS_URL, machine, running_system, save
+from harness import machine, running_system, save
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -122,7 +122,8 @@ def main() -> None:
         sessions = dict(conn.execute("SELECT id, psp_session_id FROM payment_events").fetchall())
 
         ready, results = multiprocessing.Event(), multiprocessing.Queue()
-        listener = multiprocessing.Process(target=listen_for_paid, args=(BENCH_REDIS_URL, ready, results), daemon=True)
+        listener = multiprocessing.Process(target=listen_for_paid, args=(system.env["REDIS_URL"], ready, results),
+                                           daemon=True)
         listener.start()
         ready.wait()
 
@@ -137,7 +138,7 @@ def main() -> None:
         wait_for(conn, "SELECT count(*) FROM payment_events WHERE status = 'SUCCESS'", args.count)
         succeeded_in = time.monotonic() - pay_started
         time.sleep(1)
-        redis.Redis.from_url(BENCH_REDIS_URL).publish("checkout:stop", json.dumps({"type": "stop"}))
+        redis.Redis.from_url(system.env["REDIS_URL"]).publish("checkout:stop", json.dumps({"type": "stop"}))
         paid_at = results.get(timeout=60)
         listener.join(10)
         received = dict(conn.execute(

@@ -18,10 +18,12 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import psycopg
 import requests
@@ -105,7 +107,45 @@ def fund(system, count: int) -> dict:
     return {"orders": count, "seconds": round(time.monotonic() - started, 1)}
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        children = Path(f"/proc/{parent}/task/{parent}/children")
+        kids = [int(c) for c in children.read_text().split()] if children.exists() else []
+        found += kids
+        todo += kids
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process, and of its children it has waited for."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return sum(int(v) for v in fields[11:15]) / TICK
+
+
+def cpu_by_process(system, conn: psycopg.Connection) -> dict[str, float]:
+    """CPU seconds so far of each part of the system: its processes (with everything they started) and the
+    PostgreSQL backends serving its database. On a machine shared with other work, the CPU a payout costs is
+    the figure that does not depend on what else runs."""
+    usage = {name: sum(_cpu_seconds(pid) for pid in [p.popen.pid, *_descendants(p.popen.pid)])
+             for name, p in system.processes.items()}
+    database = conn.execute("SELECT current_database()").fetchone()[0]
+    backends = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))]
+    usage["postgresql"] = sum(_cpu_seconds(pid) for pid in backends)
+    return usage
+
+
 def run_payouts(system, count: int) -> dict:
+    with _db(system) as conn:
+        cpu_before = cpu_by_process(system, conn)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     run = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "payouts", "run"], env={
         **os.environ, **system.env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -119,11 +159,19 @@ def run_payouts(system, count: int) -> dict:
                 break
             time.sleep(0.2)
         seconds = time.monotonic() - started
+        cpu_after = cpu_by_process(system, conn)
         dead = conn.execute("SELECT count(*) FROM outbox WHERE status = 'dead'").fetchone()[0]
     output = run.communicate()[0]
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = {name: round(cpu_after[name] - cpu_before.get(name, 0.0), 2) for name in cpu_after}
+    cpu["payouts run"] = round(children_after.ru_utime + children_after.ru_stime
+                               - children_before.ru_utime - children_before.ru_stime, 2)
+    cpu_ms = 1000 * sum(cpu.values()) / count
     reserve_seconds = (reserved_at or time.monotonic()) - started
     return {"payouts": count, "seconds": round(seconds, 2), "payouts_per_second": round(count / seconds),
             "reserve_seconds": round(reserve_seconds, 2), "reserved_per_second": round(count / reserve_seconds),
+            "load_average": os.getloadavg()[0], "cpu_seconds": cpu, "cpu_ms_per_payout": round(cpu_ms, 2),
+            "payouts_per_second_per_busy_core": round(1000 / cpu_ms),
             "dead_letters": dead, "run_output": output.strip().splitlines()[-3:]}
 
 

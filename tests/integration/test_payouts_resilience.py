@@ -1,6 +1,7 @@
 """Pay-outs under the faults money must survive: overlapping runs, a worker killed mid-payout, lost and
 reordered webhooks, refunds after a payout, schedules across a month."""
 
+import dataclasses
 import json
 import threading
 from datetime import date, timedelta
@@ -18,8 +19,8 @@ from webapp.domain.payouts import Interval, Schedule
 from webapp.domain.sellers import SellerChanges
 from webapp.extensions import db
 from webapp.models import LedgerEntry, Merchant, OutboxMessage, Payout, SellerAccount
-from webapp.psp import get_psp
-from webapp.services import outbox, payout_jobs, payouts, sellers
+from webapp.psp import PspPayoutStatus, get_psp
+from webapp.services import outbox, payout_jobs, payout_updates, payouts, sellers
 
 
 @pytest.fixture
@@ -229,3 +230,55 @@ def test_a_payout_the_bank_returns_after_it_was_paid_comes_back_to_the_wallet(ap
     keys = set(db.session.scalars(select(LedgerEntry.key).where(LedgerEntry.payout_id == payout.id)))
     assert keys == {f"payout:{payout.id}", f"payout_transfer:{payout.id}", f"payout_paid:{payout.id}",
                     f"payout_unpaid:{payout.id}", f"payout_returned:{payout.id}", f"payout_reversal:{payout.id}"}
+
+
+def _transferred_entries(payout_id: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
+        LedgerEntry.key == f"payout_transfer:{payout_id}"))
+
+
+def test_a_batch_whose_payout_news_came_first_is_recorded_once_beside_the_usual_answers(app, client, psp):
+    """Two payouts in one batch: one the usual answer (recorded set-based); the other already `in_transit` by news
+    applied before the job recorded its answer (recorded one by one, its transfer booked and not reversed)."""
+    _, found = _paid_sellers(client, psp.url)
+    payouts.run(date.today())
+    db.session.commit()
+    claimed = outbox.claim(payouts.TRANSFER_TOPIC, 10)
+    _, second = payout_jobs.TRANSFER.plan(claimed)
+    db.session.rollback()
+    sent = payout_jobs._send(get_psp(), second)  # a worker that died after both calls, before recording them
+    news = dataclasses.replace(sent.payout, status=PspPayoutStatus.IN_TRANSIT)
+    assert payout_updates.apply_psp_payout(news, source="webhook") == "in_transit:applied"
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([c.id for c in claimed]))
+                       .values(claimed_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    po.drain_payouts()
+    statuses = []
+    for seller in found:
+        (payout,) = po.payouts_of(seller.id)
+        statuses.append(payout.status)
+        assert payout.psp_transfer_id and payout.psp_payout_id and payout.psp_reversal_id is None
+        assert _transferred_entries(payout.id) == 1
+        assert [t["id"] for t in get_psp_transfers(psp.url, payout.id)] == [payout.psp_transfer_id]
+    assert sorted(statuses) == ["in_transit", "pending"]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.topic == payouts.REVERSE_TOPIC)) == 0
+    assert books.platform("psp_connected") == sum(p.amount for s in found for p in po.payouts_of(s.id))
+
+
+def test_a_batch_that_cannot_be_recorded_at_once_is_recorded_one_by_one(app, client, psp):
+    _, found = _paid_sellers(client, psp.url)
+    payouts.run(date.today())
+    db.session.commit()
+
+    def breaks(answers):
+        db.session.execute(update(Payout).values(psp_transfer_id="tr_half_written"))  # undone with the savepoint
+        raise RuntimeError("the set-based path failed half-way")
+
+    dataclasses.replace(payout_jobs.TRANSFER, apply_all=breaks).drain()
+    for seller in found:
+        (payout,) = po.payouts_of(seller.id)
+        assert payout.psp_transfer_id.startswith("tr_") and payout.psp_transfer_id != "tr_half_written"
+        assert payout.psp_payout_id and _transferred_entries(payout.id) == 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.topic == payouts.TRANSFER_TOPIC, OutboxMessage.status != "done")) == 0

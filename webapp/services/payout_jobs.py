@@ -62,8 +62,14 @@ class _Sent:
     payout: PspPayout | PspError  # the payout call is retried on its own (`payouts.submit`) if it failed
 
 
+def _untransferred(payout: Payout) -> bool:
+    """The transfer is still to be made, or was made and not recorded: the payout it paid for already has news
+    (the same idempotency keys then return what was made, and the transfer is booked)."""
+    return payout.psp_transfer_id is None and (_pending(payout) or payout.psp_payout_id is not None)
+
+
 def _send_plans(messages: list[Claimed]) -> list[_Send | None]:
-    return _plans(messages, lambda payout: None if payout.psp_transfer_id or not _pending(payout) else _Send(
+    return _plans(messages, lambda payout: None if not _untransferred(payout) else _Send(
         NewTransfer(f"payout-transfer-{payout.id}", payout.psp_account_id, payout.amount, payout.currency,
                     transfer_group=payout.id, metadata=_metadata(payout)), _new_payout(payout)))
 
@@ -82,7 +88,16 @@ def _sent(message: Claimed, plan: _Send, found: _Sent) -> None:
     created = found.payout if isinstance(found.payout, PspPayout) else None
     payout_updates.transferred(message.payload["payout"], found.transfer.id, submit=created is None)
     if created is not None:
-        payout_updates.apply_psp_payout(created, source="PSP payout created")
+        payout_updates.apply_psp_payout(created, source="PSP payout created", answer=True)
+
+
+def _sent_all(answers: list[tuple[Claimed, _Send, _Sent]]) -> set[int]:
+    """A batch's usual answers recorded set-based; the rest go through `_sent` one by one."""
+    messages = {message.payload["payout"]: message.id for message, _, found in answers}
+    recorded = payout_updates.sent_together([
+        payout_updates.Sent(message.payload["payout"], found.transfer.id, found.payout)
+        for message, _, found in answers if isinstance(found.payout, PspPayout)])
+    return {messages[payout_id] for payout_id in recorded}
 
 
 def _refused(message: Claimed, plan: object, error: PspError) -> None:
@@ -90,8 +105,8 @@ def _refused(message: Claimed, plan: object, error: PspError) -> None:
 
 
 TRANSFER = PspWork[_Send, _Sent](
-    name=payouts.TRANSFER_TOPIC, queue=Queue.DEFAULT, plan=_send_plans, call=_send, apply=_sent, refused=_refused,
-    describe=lambda m: f"transfer of payout {m.payload['payout']}", batching=BULK)
+    name=payouts.TRANSFER_TOPIC, queue=Queue.DEFAULT, plan=_send_plans, call=_send, apply=_sent, apply_all=_sent_all,
+    refused=_refused, describe=lambda m: f"transfer of payout {m.payload['payout']}", batching=BULK)
 
 
 def _payout_plans(messages: list[Claimed]) -> list[NewPayout | None]:
@@ -100,7 +115,7 @@ def _payout_plans(messages: list[Claimed]) -> list[NewPayout | None]:
 
 
 def _submitted(message: Claimed, plan: NewPayout, found: PspPayout) -> None:
-    payout_updates.apply_psp_payout(found, source="PSP payout created")
+    payout_updates.apply_psp_payout(found, source="PSP payout created", answer=True)
 
 
 SUBMIT = PspWork[NewPayout, PspPayout](
@@ -137,7 +152,7 @@ def _poll_plans(messages: list[Claimed]) -> list[_Poll | None]:
 
 
 def _polled(message: Claimed, plan: _Poll, found: PspPayout) -> None:
-    payout_updates.apply_psp_payout(found, source="polled the PSP")
+    payout_updates.apply_psp_payout(found, source="polled the PSP", answer=True)
 
 
 SYNC = PspWork[_Poll, PspPayout](

@@ -12,7 +12,9 @@ Lock order, shared with every writer: seller row, then payout row, then ledger a
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -52,10 +54,49 @@ def transferred(payout_id: str, transfer_id: str, *, submit: bool = True) -> Non
         return
     payout.psp_transfer_id, payout.updated_at = transfer_id, utcnow()
     ledger.post(payout_rules.payout_transferred(payout.id, payout.currency, payout.amount), Links(payout_id=payout.id))
-    if PayoutStatus(payout.status) is not PayoutStatus.PENDING:  # canceled meanwhile: the transfer goes back
+    status = PayoutStatus(payout.status)
+    if status in (PayoutStatus.CANCELED, PayoutStatus.FAILED):  # ended meanwhile: the transfer goes back
         outbox.add(REVERSE_TOPIC, f"payout-reverse:{payout.id}", {"payout": payout.id})
-    elif submit:
+    elif status is PayoutStatus.PENDING and submit:
         outbox.add(SUBMIT_TOPIC, f"payout-submit:{payout.id}", {"payout": payout.id})
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The PSP's answer to a payout's transfer and payout calls made together."""
+
+    payout_id: str
+    transfer_id: str
+    payout: PspPayout
+
+
+def _arrival(found: PspPayout) -> date | None:
+    return datetime.fromtimestamp(found.arrival_date, UTC).date() if found.arrival_date else None
+
+
+def sent_together(answers: Sequence[Sent]) -> set[str]:
+    """Record a batch of the usual answer — transfer made, payout created and still `pending` at the PSP, for a
+    payout of ours still pending with neither recorded — in four statements whatever the batch's size (caller
+    commits): lock the payouts (skipping any another transaction holds: this never waits, so it never deadlocks),
+    record both PSP ids, book the transfers, and nothing else (a `pending` payout changes no status). Returns the
+    payouts recorded; any other answer, and a skipped payout, is for `transferred` + `apply_psp_payout`."""
+    usual = {a.payout_id: a for a in answers if a.payout.status is PspPayoutStatus.PENDING}
+    if not usual:
+        return set()
+    rows = db.session.execute(
+        select(Payout.id, Payout.status, Payout.psp_transfer_id, Payout.psp_payout_id, Payout.currency, Payout.amount)
+        .where(Payout.id.in_(usual)).order_by(Payout.id).with_for_update(skip_locked=True)).all()
+    fresh = [r for r in rows if PayoutStatus(r.status) is PayoutStatus.PENDING
+             and r.psp_transfer_id is None and r.psp_payout_id is None]
+    if not fresh:
+        return set()
+    now = utcnow()
+    db.session.execute(update(Payout), [
+        {"id": r.id, "psp_transfer_id": usual[r.id].transfer_id, "psp_payout_id": usual[r.id].payout.id,
+         "arrival_date": _arrival(usual[r.id].payout), "updated_at": now} for r in fresh])
+    ledger.post_many([(payout_rules.payout_transferred(r.id, r.currency, r.amount), Links(payout_id=r.id))
+                      for r in fresh])
+    return {r.id for r in fresh}
 
 
 def refused(payout_id: str, code: str | None, message: str) -> None:
@@ -79,15 +120,17 @@ def reversed_(payout_id: str, reversal_id: str) -> None:
     ledger.post(payout_rules.payout_reversed(payout.id, payout.currency, payout.amount), Links(payout_id=payout.id))
 
 
-def apply_psp_payout(found: PspPayout, *, source: str) -> str:
-    """Apply what the PSP says about one of our payouts (caller commits). Returns what happened."""
+def apply_psp_payout(found: PspPayout, *, source: str, answer: bool = False) -> str:
+    """Apply what the PSP says about one of our payouts (caller commits): its news, or with `answer` its answer
+    to our own call, which is always recorded. Returns what happened."""
     payout_id = found.metadata.get("payout_id")
     seen = db.session.execute(select(Payout.id, Payout.status, Payout.psp_payout_id).where(
         (Payout.psp_payout_id == found.id) | (Payout.id == (payout_id or "")))).first()
-    if seen is not None and seen.psp_payout_id == found.id and not next_payout_status(
-            PayoutStatus(seen.status), PayoutStatus(found.status.value)).changed:
+    known = seen is not None and (seen.psp_payout_id == found.id or (seen.psp_payout_id is None and not answer))
+    if known and not next_payout_status(PayoutStatus(seen.status), PayoutStatus(found.status.value)).changed:
         # Nothing to change (a payout's first `pending` news, a repeat): no row lock, so news never waits for the
-        # payout run's batches that hold it.
+        # payout run's batches that hold it, nor takes locks in an order of its own. A payout created but not yet
+        # recorded is recorded by the job that created it (it retries until it has).
         return f"{found.status.value}:no_change"
     payout = lock(seen.id) if seen is not None else None
     if payout is None:
@@ -97,7 +140,7 @@ def apply_psp_payout(found: PspPayout, *, source: str) -> str:
     elif payout.psp_payout_id != found.id:
         return "other_psp_payout"
     if found.arrival_date:
-        payout.arrival_date = datetime.fromtimestamp(found.arrival_date, UTC).date()
+        payout.arrival_date = _arrival(found)
     transition = next_payout_status(PayoutStatus(payout.status), PayoutStatus(found.status.value))
     if not transition.changed:
         return f"{found.status.value}:no_change"

@@ -11,7 +11,9 @@ A `PspWork` names its outbox topic and three steps:
 By default each answer is applied and committed on its own. A topic whose answers touch rows of their own (each
 payout its own row) may apply a whole batch in one transaction (`together`), a savepoint per message, in the
 order of `sort_key`: far fewer commits on the ledger's hot platform accounts. An answer whose application
-raises is rolled back alone and retried like a failed call.
+raises is rolled back alone and retried like a failed call. Such a topic may also name `apply_all`, which
+records the batch's usual answers set-based (a few statements for the whole batch instead of a few per
+answer) and returns the messages it applied; the rest, and all of them if it raises, go through `apply`.
 
 A refusal by the PSP that retrying cannot change is handed to `refused` when the topic knows what it means (a
 refund the PSP will not make has failed); otherwise, like network errors, the message is retried with backoff
@@ -67,6 +69,7 @@ class PspWork(Generic[P, R]):
     refused: Callable[[Claimed, P, PspError], None] | None = None
     retrying: Callable[[Claimed, P, PspError], None] | None = None
     gave_up: Callable[[Claimed, P, PspError], None] | None = None
+    apply_all: Callable[[list[tuple[Claimed, P, R]]], set[int]] | None = None  # only with `together`
     batching: Batching = Batching()
 
     def drain(self, limit: int | None = None, psp: Psp | None = None) -> BatchResult:
@@ -79,8 +82,14 @@ class PspWork(Generic[P, R]):
         db.session.rollback()  # no transaction stays open while the PSP answers
         client = psp or get_psp()
         answers = call_each(plans, lambda plan: self._attempt(client, plan), concurrency=self.batching.concurrency)
+        outcomes = list(zip(messages, plans, answers, strict=True))
         done: list[int] = []  # completed in the transaction that applied them
-        for message, plan, answer in zip(messages, plans, answers, strict=True):
+        if self.apply_all is not None and self.batching.together:
+            applied = self._apply_all(outcomes)
+            done.extend(applied)
+            result.processed += len(applied)
+            outcomes = [outcome for outcome in outcomes if outcome[0].id not in applied]
+        for message, plan, answer in outcomes:
             try:
                 with db.session.begin_nested():
                     if self._settle(message, plan, answer, result):
@@ -97,6 +106,20 @@ class PspWork(Generic[P, R]):
         outbox.complete(*done)
         db.session.commit()
         return result
+
+    def _apply_all(self, outcomes: list[tuple[Claimed, P | None, R | PspError | None]]) -> set[int]:
+        """The batch's plain answers (a plan, no error) applied set-based; the ids of the messages applied."""
+        plain = [(message, plan, answer) for message, plan, answer in outcomes
+                 if plan is not None and answer is not None and not isinstance(answer, PspError)]
+        if not plain:
+            return set()
+        assert self.apply_all is not None
+        try:
+            with db.session.begin_nested():
+                return self.apply_all(plain)
+        except Exception:  # the answers are then applied one by one, each isolated
+            log.exception("applying a batch of %s at once failed; applying them one by one", self.name)
+            return set()
 
     def _attempt(self, psp: Psp, plan: P | None) -> R | PspError | None:
         if plan is None:
