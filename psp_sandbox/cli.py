@@ -50,6 +50,9 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--tick", type=float, default=defaults.tick_seconds,
                        help="seconds between runs of the work that falls due on the clock")
     serve.add_argument("--merchant-name", default=_env("MERCHANT_NAME", defaults.merchant_name))
+    serve.add_argument("--log-format", choices=("auto", "json", "console"),
+                       default=os.environ.get("LOG_FORMAT") or defaults.log_format,
+                       help="one JSON object per line, or lines for people (auto: console on a terminal)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -75,6 +78,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         webhook_retry_base=args.webhook_retry_base, webhook_max_attempts=args.webhook_max_attempts,
         webhook_timeout=args.webhook_timeout, webhook_workers=args.webhook_workers, tick_seconds=args.tick,
         merchant_name=args.merchant_name, webhook_url=args.webhook_url, webhook_secret=args.webhook_secret,
+        log_format=args.log_format,
     )
 
 

@@ -85,6 +85,14 @@ def reconcile(run_id: str, day: str, files: str = "[]") -> None:
         requests.perform(run_id, date.fromisoformat(day), [tuple(pair) for pair in json.loads(files)])
 
 
+def verify_ledger() -> bool:
+    """The daily ledger verification (cron); its stored result feeds paysplit_ledger_verify_ok."""
+    from webapp.services import ledger_checks
+
+    with app_context():
+        return ledger_checks.verify_and_record().ok
+
+
 def reconcile_yesterday() -> None:
     """The daily run (cron): the previous UTC day, against the PSP's reports."""
     from webapp.services.reconciliation import runs

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from webapp.extensions import db
+from webapp.ops import log_context
 from webapp.psp import BATCH, CONCURRENCY, Psp, PspError, call_each, get_psp
 from webapp.services import outbox
 from webapp.services.outbox import BatchResult, Claimed
@@ -34,6 +36,17 @@ from webapp.services.topics import Queue
 log = logging.getLogger(__name__)
 P = TypeVar("P")
 R = TypeVar("R")
+
+
+# Payload keys that name what a message is about, and the name each gets on log lines.
+_LOGGED_IDS = {"event": "payment_id", "refund": "refund_id", "payout": "payout_id", "session": "psp_session_id",
+               "seller": "seller_account_id"}
+
+
+def bound_to(message: Claimed) -> AbstractContextManager[None]:
+    """Log lines inside carry the request that recorded the message and the ids it names."""
+    ids = {name: message.payload.get(key) for key, name in _LOGGED_IDS.items()}
+    return log_context.bound(request_id=message.request_id, outbox_id=message.id, topic=message.topic, **ids)
 
 
 def payloads(messages: list[Claimed]) -> list[Any]:
@@ -78,17 +91,19 @@ class PspWork(Generic[P, R]):
         plans = self.plan(messages)
         db.session.rollback()  # no transaction stays open while the PSP answers
         client = psp or get_psp()
-        answers = call_each(plans, lambda plan: self._attempt(client, plan), concurrency=self.batching.concurrency)
+        answers = call_each(list(zip(messages, plans, strict=True)), lambda pair: self._attempt_for(client, *pair),
+                            concurrency=self.batching.concurrency)
         done: list[int] = []  # completed in the transaction that applied them
         for message, plan, answer in zip(messages, plans, answers, strict=True):
-            try:
-                with db.session.begin_nested():
-                    if self._settle(message, plan, answer, result):
-                        done.append(message.id)
-            except Exception as exc:  # one answer that cannot be applied must not hold back the others
-                log.exception("applying %s failed", self.describe(message))
-                if outbox.fail(message.id, message.attempts, f"{type(exc).__name__}: {exc}"):
-                    result.dead.append(f"{self.describe(message)}: {type(exc).__name__}: {exc}")
+            with bound_to(message):
+                try:
+                    with db.session.begin_nested():
+                        if self._settle(message, plan, answer, result):
+                            done.append(message.id)
+                except Exception as exc:  # one answer that cannot be applied must not hold back the others
+                    log.exception("applying %s failed", self.describe(message))
+                    if outbox.fail(message.id, message.attempts, f"{type(exc).__name__}: {exc}"):
+                        result.dead.append(f"{self.describe(message)}: {type(exc).__name__}: {exc}")
             if not self.batching.together:
                 outbox.complete(*done)
                 db.session.commit()
@@ -97,6 +112,10 @@ class PspWork(Generic[P, R]):
         outbox.complete(*done)
         db.session.commit()
         return result
+
+    def _attempt_for(self, psp: Psp, message: Claimed, plan: P | None) -> R | PspError | None:
+        with bound_to(message):
+            return self._attempt(psp, plan)
 
     def _attempt(self, psp: Psp, plan: P | None) -> R | PspError | None:
         if plan is None:
