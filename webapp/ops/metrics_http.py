@@ -29,9 +29,16 @@ def _route() -> str:
     return rule.rule if rule is not None else UNMATCHED
 
 
+# URL parameters that name what a request is about, and the name each gets on log lines.
+_LOGGED_VIEW_ARGS = {"payment_event_id": "payment_id", "checkout_id": "checkout_id", "payout_id": "payout_id",
+                     "refund_id": "refund_id"}
+
+
 def _begin() -> None:
     g.request_started = time.perf_counter()
     log_context.start(request_id=log_context.accept_request_id(request.headers.get("Request-Id")))
+    args = request.view_args or {}
+    log_context.bind(**{name: args.get(key) for key, name in _LOGGED_VIEW_ARGS.items()})
 
 
 def _finish(response: Response) -> Response:
@@ -48,7 +55,8 @@ def _finish(response: Response) -> Response:
         metrics.HTTP_DURATION.labels(route, request.method).observe(elapsed)
     if request.endpoint != "static":
         log.info("request", extra={"method": request.method, "path": request.path, "route": route,
-                                   "status": response.status_code, "duration_ms": round(elapsed * 1000, 1)})
+                                   "status": response.status_code, "duration_ms": round(elapsed * 1000, 1),
+                                   "merchant_id": g.get("merchant_id")})
     return response
 
 
