@@ -177,6 +177,8 @@ class Config:
         self.LEDGER_VERIFY_AT = _env_or("LEDGER_VERIFY_AT", "03:30")
         if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", self.LEDGER_VERIFY_AT):
             raise ConfigError(f"LEDGER_VERIFY_AT must be HH:MM (UTC), got {self.LEDGER_VERIFY_AT!r}")
+        # A failed check is repeated after this many seconds; only checks failing both times count (money in flight).
+        self.LEDGER_VERIFY_RECHECK_SECONDS = _int("LEDGER_VERIFY_RECHECK_SECONDS", 60)
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in dir(self) if name.isupper()}
@@ -234,6 +236,11 @@ def load_config(name: str | None = None) -> Config:
         return CONFIGS[name]()
     except KeyError:
         raise ConfigError(f"APP_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
+
+
+def log_settings() -> tuple[str, str]:
+    """LOG_FORMAT and LOG_LEVEL for code that logs before there is an app (gunicorn's master process)."""
+    return _env_or("LOG_FORMAT", "auto"), _env_or("LOG_LEVEL", "INFO").upper()
 
 
 def child_environment(executables: Path, **settings: str) -> dict[str, str]:

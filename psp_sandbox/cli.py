@@ -7,6 +7,7 @@ Options can also come from environment variables (`PSP_SANDBOX_PORT`, `PSP_SANDB
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -120,5 +121,9 @@ def _prepare_and_serve(args: argparse.Namespace) -> None:
                              [e.strip() for e in args.webhook_events.split(",") if e.strip()])
     # The server's worker process opens its own connections after the fork.
     sb.store.close()
-    print(f"psp_sandbox listening on http://{settings.host}:{settings.port} (db {settings.db_path})", flush=True)
+    from webapp import logging_setup
+
+    logging_setup.setup(settings.log_format)
+    logging.getLogger("psp_sandbox").info("psp_sandbox listening on http://%s:%s (db %s)", settings.host,
+                                          settings.port, settings.db_path)
     serve(settings)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from webapp.services import inbox, outbox, payouts, sweeper
 from webapp.services.topics import Queue, registry
 from workers import enqueue
-from workers.context import app_context
+from workers.context import app_context, get_app
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def verify_ledger() -> bool:
     from webapp.services import ledger_checks
 
     with app_context():
-        return ledger_checks.verify_and_record().ok
+        return ledger_checks.verify_and_record(get_app().config["LEDGER_VERIFY_RECHECK_SECONDS"]).ok
 
 
 def reconcile_yesterday() -> None:

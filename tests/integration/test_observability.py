@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+import psycopg
 import pytest
 import redis
 import requests
@@ -34,7 +35,7 @@ def ops_system(postgres_server, redis_url, tmp_path_factory, logs_dir) -> Iterat
     own_redis = re.sub(r"/\d+$", "/11", redis_url)  # its own queues: no other system's worker takes its jobs
     redis.Redis.from_url(own_redis).flushdb()
     running = start_system(tmp_path_factory.mktemp("ops-instance"), url, own_redis, logs_dir / "observability",
-                           workers=2)
+                           workers=2, extra_env={"LEDGER_VERIFY_RECHECK_SECONDS": "5"})
     yield running
     running.stop()
     drop_postgres_database(postgres_server, name)
@@ -153,18 +154,32 @@ def test_a_real_payment_moves_the_counters_every_web_process_serves(ops_system: 
         assert f"# TYPE {family} gauge" in scraped
 
 
-def test_the_scheduled_ledger_verify_feeds_the_gauge(ops_system: System):
-    """The job the scheduler runs daily (LEDGER_VERIFY_AT), queued as RQ cron queues it, run by a worker."""
-    queue = Queue(LOW, connection=redis.Redis.from_url(ops_system.env["REDIS_URL"]))
-    queue.enqueue("workers.jobs.verify_ledger", result_ttl=0)
+def verify_ledger(system: System, after: float) -> dict:
+    """Queue the job the scheduler runs daily (LEDGER_VERIFY_AT) as RQ's cron does, and wait for its result."""
+    Queue(LOW, connection=redis.Redis.from_url(system.env["REDIS_URL"])).enqueue("workers.jobs.verify_ledger",
+                                                                                result_ttl=0)
 
     def verified() -> dict | None:
-        samples = scrape(ops_system)
-        return samples if "paysplit_ledger_verify_ok" in samples else None
+        samples = scrape(system)
+        return samples if value(samples, "paysplit_ledger_verify_timestamp_seconds") > after else None
 
-    samples = wait_until(verified, what="a stored ledger verification")
+    return wait_until(verified, what="a stored ledger verification", timeout=60)
+
+
+def test_the_scheduled_ledger_verify_feeds_the_gauge(ops_system: System):
+    pay_one(ops_system, "req_ops_create_" + secrets.token_hex(6), "req_ops_pay_" + secrets.token_hex(6))
+    samples = verify_ledger(ops_system, after=0)
     assert value(samples, "paysplit_ledger_verify_ok") == 1.0
-    assert value(samples, "paysplit_ledger_verify_timestamp_seconds") > 0
+    # A cached balance that no longer matches its postings: the next verification reports it.
+    with psycopg.connect(ops_system.env["DATABASE_URL"].replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("UPDATE ledger_accounts SET balance = balance + 1 "
+                     "WHERE id = (SELECT id FROM ledger_accounts ORDER BY id LIMIT 1)")
+        try:
+            samples = verify_ledger(ops_system, after=value(samples, "paysplit_ledger_verify_timestamp_seconds"))
+            assert value(samples, "paysplit_ledger_verify_ok") == 0.0
+        finally:
+            conn.execute("UPDATE ledger_accounts SET balance = balance - 1 "
+                         "WHERE id = (SELECT id FROM ledger_accounts ORDER BY id LIMIT 1)")
 
 
 def test_one_payment_followed_through_web_and_worker_logs_by_its_request_id(ops_system: System):

@@ -81,7 +81,8 @@ def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Pat
     system.demo = dict(line.split("=", 1) for line in (instance / "demo.env").read_text().splitlines()
                        if "=" in line and not line.startswith("#"))
     web = start("web", python("-m", "gunicorn", "--bind", f"127.0.0.1:{web_port}", "--worker-class", "gthread",
-                              *web_args, "wsgi:app"), log_dir, env)
+                              "--logger-class", "webapp.ops.gunicorn_logging.StructuredLogger", *web_args, "wsgi:app"),
+                log_dir, env)
     system.processes["web"] = web
     wait_http(web, f"{system.web_url}/healthz")
     for index in range(workers):
