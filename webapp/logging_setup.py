@@ -82,6 +82,9 @@ def _renderer(fmt: str, stream: TextIO) -> Any:
     return structlog.processors.JSONRenderer()
 
 
+_HANDLER = "paysplit"
+
+
 def setup(log_format: str = "auto", level: str = "INFO", stream: TextIO | None = None) -> None:
     """Send every log line of this process, structlog's and the standard library's, to `stream` (stderr)."""
     stream = stream or sys.stderr
@@ -95,11 +98,16 @@ def setup(log_format: str = "auto", level: str = "INFO", stream: TextIO | None =
     )
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
-    handler.addFilter(_RedactStdlibRecords())
+    handler.set_name(_HANDLER)
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if old.get_name() == _HANDLER:  # set up again (another app in the same process): replace ours only
+            root.removeHandler(old)
     root.addHandler(handler)
+    # Every handler, ours and any other (a test runner's capture), masks card numbers.
+    for each in root.handlers:
+        if not any(isinstance(f, RedactCardNumbers) for f in each.filters):
+            each.addFilter(_RedactStdlibRecords())
     root.setLevel(level.upper())
     logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per PSP call is noise; we log our own
     # Servers that bring their own handlers write through ours instead. Gunicorn's access line is left out: the
