@@ -52,7 +52,7 @@ def _finish(response: Response) -> Response:
     route = _route()
     if metrics.enabled() and route != "/metrics":
         metrics.HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        metrics.HTTP_DURATION.labels(route, request.method).observe(elapsed)
+        metrics.HTTP_DURATION.labels(route).observe(elapsed)
     if request.endpoint != "static":
         log.info("request", extra={"method": request.method, "path": request.path, "route": route,
                                    "status": response.status_code, "duration_ms": round(elapsed * 1000, 1),
