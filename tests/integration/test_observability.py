@@ -19,8 +19,10 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue
 
+from config import new_encryption_key
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.support.forms import csrf_token
+from tests.support.processes import free_port, python, start, wait_http
 from tests.support.sandbox import pay_session
 from tests.support.system import System, start_system
 from workers.queues import LOW
@@ -212,3 +214,25 @@ def test_one_payment_followed_through_web_and_worker_logs_by_its_request_id(ops_
     for name in ops_system.processes:
         assert "4242424242424242" not in Path(ops_system.processes[name].log_path).read_text(errors="replace")
     assert session_id
+
+
+def test_the_internal_port_serves_the_same_metrics_without_the_web_port(ops_system: System, tmp_path):
+    """Production without a token: `flask metrics serve` on an internal address shows every process's counts."""
+    port = free_port()
+    server = start("metrics", python("-m", "flask", "--app", "wsgi", "metrics", "serve", "--port", str(port)),
+                   tmp_path, {**ops_system.env, "APP_ENV": "production", "METRICS_PUBLIC": "false",
+                              "SECRET_KEY": "x" * 40, "DATA_ENCRYPTION_KEY": new_encryption_key(),
+                              "STRIPE_API_KEY": "sk_test_unused"})
+    try:
+        wait_http(server, f"http://127.0.0.1:{port}/metrics")
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        internal: dict[str, dict[tuple, float]] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                internal.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+        assert {"paysplit_http_requests_total", "paysplit_psp_requests_total", "paysplit_ledger_verify_ok"} <= set(
+            internal)
+        # The same files, so the same counts as a web process serves (no payment moves during this test).
+        assert total(internal, "paysplit_payments_total") == total(scrape(ops_system), "paysplit_payments_total") > 0
+    finally:
+        server.stop()
