@@ -6,18 +6,22 @@ Two complete systems run at once (own database, own Redis database, own processe
 request into Prometheus' multiprocess files and writes a JSON log line per request (LOG_FORMAT=json, INFO);
 "off" has METRICS_ENABLED=false and LOG_LEVEL=WARNING (no request lines). Each round loads one, then the other,
 with wrk (the order alternates between rounds, so a drift of the shared machine's load hits both alike); the
-result is the median of the rounds' requests/s of each, and their ratio.
+result is the median of the rounds' requests/s of each, and their ratio. Because requests/s on a shared, busy
+machine mostly measures the neighbours, each run also records the web server's CPU time per request (gunicorn's
+processes, from /proc), the cost that metrics and logs add whatever the machine's load.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import psutil
 import redis
 import requests
 from harness import save, wrk
@@ -56,6 +60,18 @@ def script_for(running: System) -> Path:
     return path
 
 
+def web_cpu_seconds(running: System) -> float:
+    """CPU time used so far by the web server (gunicorn's master and workers). Per request it says what a request
+    costs whatever else the shared machine is doing, which requests/s alone cannot on a busy machine."""
+    master = psutil.Process(running.processes["web"].popen.pid)
+    total = 0.0
+    for process in (master, *master.children(recursive=True)):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def counted_requests(running: System) -> float:
     """What "on" counted for POST /v1/payments: proof that it measured what it says."""
     text = requests.get(running.web_url + "/metrics", timeout=10).text
@@ -80,17 +96,22 @@ def main() -> None:
         for round_ in range(args.rounds):
             order = ("on", "off") if round_ % 2 == 0 else ("off", "on")
             for name in order:
+                cpu_before = web_cpu_seconds(systems[name])
                 result = wrk(systems[name].web_url, seconds=args.seconds, connections=args.connections,
                              script=scripts[name])
+                result["web_cpu_ms_per_request"] = round(
+                    (web_cpu_seconds(systems[name]) - cpu_before) * 1000 / max(result.get("requests", 0), 1), 2)
                 runs[name].append({k: v for k, v in result.items() if k != "raw"})
                 print(f"round {round_ + 1} {name:>3}: {result['rps']:.0f} requests/s, p50 {result.get('p50_ms')} ms, "
-                      f"p99 {result.get('p99_ms')} ms", flush=True)
+                      f"p99 {result.get('p99_ms')} ms, {result['web_cpu_ms_per_request']} ms CPU/request", flush=True)
         counted = counted_requests(systems["on"])
         assert requests.get(systems["off"].web_url + "/metrics", timeout=10).status_code == 404
     medians = {name: statistics.median(r["rps"] for r in results) for name, results in runs.items()}
+    cpu = {name: statistics.median(r["web_cpu_ms_per_request"] for r in results) for name, results in runs.items()}
     save("observability_cost", {
         "gunicorn": args.web, "connections": args.connections, "seconds": args.seconds,
         "rounds": runs, "median_rps": medians, "on_to_off": round(medians["on"] / medians["off"], 3),
+        "median_web_cpu_ms_per_request": cpu, "cpu_on_to_off": round(cpu["on"] / cpu["off"], 3),
         "on_counted_post_payments": counted,
     })
 
