@@ -39,11 +39,11 @@ REDIS = {"on": "redis://127.0.0.1:6379/12", "off": "redis://127.0.0.1:6379/13"}
 
 
 @contextmanager
-def system(name: str, web_args: tuple[str, ...]) -> Iterator[System]:
+def system(name: str, web_args: tuple[str, ...], settings: dict[str, str]) -> Iterator[System]:
     redis.Redis.from_url(REDIS[name]).flushdb()
     db_name, url = create_postgres_database(POSTGRES_ADMIN_URL)
     work = Path(tempfile.mkdtemp(prefix=f"bench-obs-{name}-"))
-    env = {"API_RATE_LIMIT": "1000000 per second", **SETTINGS[name]}
+    env = {"API_RATE_LIMIT": "1000000 per second", **settings}
     running = start_system(work / "instance", url, REDIS[name], work / "logs", env, 1, web_args)
     try:
         yield running
@@ -85,11 +85,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--web", default="--workers 2 --threads 8")
+    parser.add_argument("--control", action="store_true",
+                        help="A/A run: both systems with metrics and logs off, to see the difference between the two "
+                             "slots alone (the noise floor of the comparison)")
     args = parser.parse_args()
     web_args = tuple(args.web.split())
     runs: dict[str, list[dict]] = {"on": [], "off": []}
     with ExitStack() as stack:
-        systems = {name: stack.enter_context(system(name, web_args)) for name in ("on", "off")}
+        systems = {name: stack.enter_context(system(name, web_args, SETTINGS["off" if args.control else name]))
+                   for name in ("on", "off")}
         scripts = {name: script_for(running) for name, running in systems.items()}
         for name, running in systems.items():
             wrk(running.web_url, seconds=5, connections=args.connections, script=scripts[name])  # warm-up
@@ -104,11 +108,11 @@ def main() -> None:
                 runs[name].append({k: v for k, v in result.items() if k != "raw"})
                 print(f"round {round_ + 1} {name:>3}: {result['rps']:.0f} requests/s, p50 {result.get('p50_ms')} ms, "
                       f"p99 {result.get('p99_ms')} ms, {result['web_cpu_ms_per_request']} ms CPU/request", flush=True)
-        counted = counted_requests(systems["on"])
+        counted = None if args.control else counted_requests(systems["on"])
         assert requests.get(systems["off"].web_url + "/metrics", timeout=10).status_code == 404
     medians = {name: statistics.median(r["rps"] for r in results) for name, results in runs.items()}
     cpu = {name: statistics.median(r["web_cpu_ms_per_request"] for r in results) for name, results in runs.items()}
-    save("observability_cost", {
+    save("observability_cost_control" if args.control else "observability_cost", {
         "gunicorn": args.web, "connections": args.connections, "seconds": args.seconds,
         "rounds": runs, "median_rps": medians, "on_to_off": round(medians["on"] / medians["off"], 3),
         "median_web_cpu_ms_per_request": cpu, "cpu_on_to_off": round(cpu["on"] / cpu["off"], 3),

@@ -110,6 +110,7 @@ def setup(log_format: str = "auto", level: str = "INFO", stream: TextIO | None =
             each.addFilter(_RedactStdlibRecords())
     root.setLevel(level.upper())
     logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per PSP call is noise; we log our own
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin in every process
     # Servers that bring their own handlers write through ours instead. Gunicorn's access line is left out: the
     # app logs one line per request itself, with its route, request id and duration.
     for name in ("gunicorn.error", "gunicorn.access", "werkzeug"):
