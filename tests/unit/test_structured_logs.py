@@ -105,3 +105,25 @@ def test_psp_calls_on_the_thread_pool_log_with_the_callers_context(stream):
     assert {request_id for request_id, _ in seen} == {"req_pool_12345678"}
     assert all(name != threading.current_thread().name for _, name in seen)
     assert [line["payment_id"] for line in lines(stream)] == ["pay_pool"] * 3
+
+
+def test_make_run_empties_the_metrics_folder_and_decides_the_log_format_where_the_terminal_is(tmp_path,
+                                                                                           monkeypatch):
+    from webapp.cli.serve import child_log_format, fresh_metrics_dir
+
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "counter_123.db").write_bytes(b"left by an earlier run")
+    (folder / "README").write_text("not ours")
+    assert fresh_metrics_dir(None, tmp_path) == folder
+    assert sorted(p.name for p in folder.iterdir()) == ["README"]
+    assert fresh_metrics_dir(str(tmp_path / "elsewhere"), tmp_path).is_dir()
+    assert child_log_format("json") == "json" and child_log_format("console") == "console"
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdout", Terminal())
+    assert child_log_format("auto") == "console"
+    monkeypatch.setattr("sys.stdout", io.StringIO())
+    assert child_log_format("auto") == "json"
