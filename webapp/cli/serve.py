@@ -63,6 +63,7 @@ def _banner(web_url: str, psp_url: str, redis_note: str, demo: dict[str, str]) -
         f"    web         {web_url}/login",
         f"    PSP sandbox {psp_url}/_sandbox/  (the offline Stripe; payment pages live here)",
         f"    redis       {redis_note}",
+        f"    metrics     {web_url}/metrics  (Prometheus; docs/monitoring/)",
     ]
     if demo:
         lines += [
