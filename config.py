@@ -156,6 +156,29 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, so a form left open still submits
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.MIN_PASSWORD_LENGTH = 12
+        # Logs: json (one object per line), console (for people), auto (console on a terminal, else json).
+        self.LOG_FORMAT = _env_or("LOG_FORMAT", "auto")
+        if self.LOG_FORMAT not in ("auto", "json", "console"):
+            raise ConfigError(f"LOG_FORMAT must be auto, json or console, got {self.LOG_FORMAT!r}")
+        self.LOG_LEVEL = _env_or("LOG_LEVEL", "INFO").upper()
+        # Prometheus metrics at /metrics. Counting is on unless METRICS_ENABLED is false. With METRICS_TOKEN set,
+        # a scrape must send `Authorization: Bearer <token>`; without one, /metrics answers only where
+        # METRICS_PUBLIC is on (development and test), and production serves it on an internal port instead
+        # (`flask metrics serve`, METRICS_HOST:METRICS_PORT).
+        self.METRICS_ENABLED = _bool("METRICS_ENABLED", True)
+        self.METRICS_TOKEN = _env("METRICS_TOKEN")
+        self.METRICS_PUBLIC = _bool("METRICS_PUBLIC", True)
+        self.METRICS_HOST = _env_or("METRICS_HOST", "127.0.0.1")
+        self.METRICS_PORT = _int("METRICS_PORT", 9464)
+        # Where the processes of one host share their metrics (prometheus-client's multiprocess mode); `flask
+        # serve` and the test launchers set it and empty it at start. Unset: each process counts alone.
+        self.PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
+        # The scheduled `ledger verify` (UTC, HH:MM, daily); its result feeds paysplit_ledger_verify_ok.
+        self.LEDGER_VERIFY_AT = _env_or("LEDGER_VERIFY_AT", "03:30")
+        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", self.LEDGER_VERIFY_AT):
+            raise ConfigError(f"LEDGER_VERIFY_AT must be HH:MM (UTC), got {self.LEDGER_VERIFY_AT!r}")
+        # A failed check is repeated after this many seconds; only checks failing both times count (money in flight).
+        self.LEDGER_VERIFY_RECHECK_SECONDS = _int("LEDGER_VERIFY_RECHECK_SECONDS", 60)
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in dir(self) if name.isupper()}
@@ -191,6 +214,7 @@ class ProductionConfig(Config):
         super().__init__()
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
         self.DEMO_SHOP_ENABLED = _bool("DEMO_SHOP_ENABLED", False)
+        self.METRICS_PUBLIC = _bool("METRICS_PUBLIC", False)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         missing = [name for name in SECRET_SETTINGS if not getattr(self, name)]
         if _env("DATABASE_URL") is None:
@@ -212,6 +236,11 @@ def load_config(name: str | None = None) -> Config:
         return CONFIGS[name]()
     except KeyError:
         raise ConfigError(f"APP_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
+
+
+def log_settings() -> tuple[str, str]:
+    """LOG_FORMAT and LOG_LEVEL for code that logs before there is an app (gunicorn's master process)."""
+    return _env_or("LOG_FORMAT", "auto"), _env_or("LOG_LEVEL", "INFO").upper()
 
 
 def child_environment(executables: Path, **settings: str) -> dict[str, str]:

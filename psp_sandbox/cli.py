@@ -7,6 +7,7 @@ Options can also come from environment variables (`PSP_SANDBOX_PORT`, `PSP_SANDB
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -50,6 +51,9 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--tick", type=float, default=defaults.tick_seconds,
                        help="seconds between runs of the work that falls due on the clock")
     serve.add_argument("--merchant-name", default=_env("MERCHANT_NAME", defaults.merchant_name))
+    serve.add_argument("--log-format", choices=("auto", "json", "console"),
+                       default=os.environ.get("LOG_FORMAT") or defaults.log_format,
+                       help="one JSON object per line, or lines for people (auto: console on a terminal)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -75,6 +79,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         webhook_retry_base=args.webhook_retry_base, webhook_max_attempts=args.webhook_max_attempts,
         webhook_timeout=args.webhook_timeout, webhook_workers=args.webhook_workers, tick_seconds=args.tick,
         merchant_name=args.merchant_name, webhook_url=args.webhook_url, webhook_secret=args.webhook_secret,
+        log_format=args.log_format,
     )
 
 
@@ -116,5 +121,9 @@ def _prepare_and_serve(args: argparse.Namespace) -> None:
                              [e.strip() for e in args.webhook_events.split(",") if e.strip()])
     # The server's worker process opens its own connections after the fork.
     sb.store.close()
-    print(f"psp_sandbox listening on http://{settings.host}:{settings.port} (db {settings.db_path})", flush=True)
+    from webapp import logging_setup
+
+    logging_setup.setup(settings.log_format)
+    logging.getLogger("psp_sandbox").info("psp_sandbox listening on http://%s:%s (db %s)", settings.host,
+                                          settings.port, settings.db_path)
     serve(settings)

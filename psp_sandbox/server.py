@@ -15,6 +15,7 @@ from psp_sandbox import jobs
 from psp_sandbox.app import create_app
 from psp_sandbox.context import Sandbox
 from psp_sandbox.settings import Settings
+from webapp import logging_setup  # the gateway's log format and card-number masking, so both read alike
 
 
 class SandboxServer(BaseApplication):
@@ -39,6 +40,8 @@ class SandboxServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        # After gunicorn set up its own log handlers: every line, the server's included, goes out the same way.
+        logging_setup.setup(self.settings.log_format)
         sb = Sandbox.open(self.settings)
         sb.dispatcher.start()
         jobs.start_ticker(sb)

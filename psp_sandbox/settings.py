@@ -33,6 +33,7 @@ class Settings:
     platform_currency: str = "eur"
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    log_format: str = "auto"  # json, console, or auto (console on a terminal)
 
     def retry_delay(self, attempts: int) -> float:
         """Seconds to wait after the `attempts`-th failed delivery: exponential, like Stripe's but compressed."""

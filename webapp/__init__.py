@@ -26,6 +26,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from webapp.routes import register_blueprints
 
     logging_setup.configure(app)
+    from webapp.ops import metrics_http
+
+    metrics_http.init_app(app)
     register_extensions(app)
     register_blueprints(app)
     errors.register(app)

@@ -42,6 +42,9 @@ def cron() -> None:
     hour, minute = app.config["PAYOUT_RUN_AT"].split(":")
     scheduler.register(jobs.payout_run, DEFAULT, cron=f"{int(minute)} {int(hour)} * * *", result_ttl=3600,
                        job_timeout=3600)
+    hour, minute = app.config["LEDGER_VERIFY_AT"].split(":")
+    scheduler.register(jobs.verify_ledger, LOW, cron=f"{int(minute)} {int(hour)} * * *", job_timeout=3600,
+                       result_ttl=0, failure_ttl=7 * 24 * 3600)
     scheduler.start()
 
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from flask import Flask
 
 from webapp import create_app
+from webapp.ops import log_context
 
 _app: Flask | None = None
 
@@ -28,5 +29,6 @@ def use_app(app: Flask) -> None:
 @contextmanager
 def app_context() -> Iterator[Flask]:
     app = get_app()
+    log_context.clear()  # a job starts with nothing bound: it binds what each row it handles names
     with app.app_context():
         yield app

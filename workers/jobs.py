@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from webapp.services import inbox, outbox, payouts, sweeper
 from webapp.services.topics import Queue, registry
 from workers import enqueue
-from workers.context import app_context
+from workers.context import app_context, get_app
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,14 @@ def reconcile(run_id: str, day: str, files: str = "[]") -> None:
 
     with app_context():
         requests.perform(run_id, date.fromisoformat(day), [tuple(pair) for pair in json.loads(files)])
+
+
+def verify_ledger() -> bool:
+    """The daily ledger verification (cron); its stored result feeds paysplit_ledger_verify_ok."""
+    from webapp.services import ledger_checks
+
+    with app_context():
+        return ledger_checks.verify_and_record(get_app().config["LEDGER_VERIFY_RECHECK_SECONDS"]).ok
 
 
 def reconcile_yesterday() -> None:

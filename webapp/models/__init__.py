@@ -4,6 +4,7 @@ from webapp.models.accounts import Merchant, User
 from webapp.models.api_keys import ApiKey
 from webapp.models.infrastructure import IdempotencyKey, OutboxMessage, PspEvent
 from webapp.models.ledger import LedgerAccount, LedgerEntry, LedgerPosting, OrderFunds, PspAvailability, PspCharge
+from webapp.models.operations import LedgerVerification
 from webapp.models.payments import PaymentActivity, PaymentEvent, PaymentOrder, PspSession
 from webapp.models.payouts import Payout, PayoutItem
 from webapp.models.reconciliation import (
@@ -18,7 +19,8 @@ from webapp.models.reconciliation import (
 from webapp.models.refunds import Refund
 from webapp.models.sellers import SellerAccount
 
-__all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPosting", "Merchant", "OrderFunds",
+__all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPosting", "LedgerVerification",
+           "Merchant", "OrderFunds",
            "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder", "Payout", "PayoutItem",
            "PspAvailability", "PspCharge", "PspEvent", "PspSession", "ReconAction", "ReconImport",
            "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "Refund", "SellerAccount", "User"]

@@ -57,6 +57,8 @@ class OutboxMessage(Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The request that recorded the work (its Request-Id); the worker binds it to every log line of the row.
+    request_id: Mapped[str | None] = mapped_column(String(100))
 
 
 class PspEvent(Model):

@@ -7,6 +7,7 @@ the port's own types (webapp.psp.types, webapp.psp.notices): no Stripe field nam
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, TypeVar
@@ -118,8 +119,10 @@ def call_each(items: Sequence[T], call: Callable[[T], R], *, concurrency: int = 
     the items' order. `call` must not touch the database: results are applied afterwards, in transactions."""
     if not items:
         return []
+    # Each call runs in a copy of the caller's context, so its log lines carry what the caller bound.
+    contexts = [contextvars.copy_context() for _ in items]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
-        return list(pool.map(call, items))
+        return list(pool.map(lambda context, item: context.run(call, item), contexts, items))
 
 
 def get_psp() -> Psp:

@@ -6,13 +6,16 @@ SDK's exceptions onto the port's retryable / rejected errors, and reads answers 
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import stripe
 from flask import current_app
 
+from webapp.ops import metrics
 from webapp.psp import (
     ChargeFunds,
     CheckoutSession,
@@ -40,6 +43,17 @@ from webapp.psp import (
 
 _RETRYABLE = (stripe.APIConnectionError, stripe.RateLimitError)
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+def _observe(operation: str, outcome: str, started: float, psp_request_id: str | None, http_status: int | None) -> None:
+    elapsed = time.perf_counter() - started
+    if metrics.enabled():
+        metrics.PSP_REQUESTS.labels(operation, outcome).inc()
+        metrics.PSP_DURATION.labels(operation).observe(elapsed)
+    log.log(logging.INFO if outcome == "ok" else logging.WARNING, "psp call", extra={
+        "operation": operation, "outcome": outcome, "psp_request_id": psp_request_id, "http_status": http_status,
+        "duration_ms": round(elapsed * 1000, 1)})
 
 
 def _translate(exc: stripe.StripeError) -> PspError:
@@ -96,11 +110,20 @@ class StripePsp:
         self._webhook_secrets = webhook_secrets
 
     @staticmethod
-    def _call(request: Callable[[], T]) -> T:
+    def _call(operation: str, request: Callable[[], T]) -> T:
+        """Make one call (the SDK's retries included), counting and logging it with the PSP's own request id.
+        `operation` names the port's method, so metrics and logs read the same whichever PSP is behind it."""
+        started = time.perf_counter()
         try:
-            return request()
+            answer = request()
         except stripe.StripeError as exc:
-            raise _translate(exc) from exc
+            error = _translate(exc)
+            _observe(operation, "unavailable" if error.retryable else "rejected", started, exc.request_id,
+                     exc.http_status)
+            raise error from exc
+        response = getattr(answer, "last_response", None)
+        _observe(operation, "ok", started, getattr(response, "request_id", None), getattr(response, "code", None))
+        return answer
 
     @staticmethod
     def _read(read: Callable[[dict], T], found: stripe.StripeObject) -> T:
@@ -126,22 +149,22 @@ class StripePsp:
             "metadata": request.metadata,
             "payment_intent_data": {"transfer_group": request.transfer_group, "metadata": request.metadata},
         }
-        created = self._call(lambda: self._client.v1.checkout.sessions.create(
+        created = self._call("create_checkout_session", lambda: self._client.v1.checkout.sessions.create(
             params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
         return self._read(stripe_objects.session, created)
 
     def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
-        found = self._call(lambda: self._client.v1.checkout.sessions.retrieve(
+        found = self._call("retrieve_checkout_session", lambda: self._client.v1.checkout.sessions.retrieve(
             session_id, {"expand": ["payment_intent"]}))
         return self._read(stripe_objects.session, found)
 
     def expire_checkout_session(self, session_id: str) -> CheckoutSession:
-        expired = self._call(lambda: self._client.v1.checkout.sessions.expire(session_id))
+        expired = self._call("expire_checkout_session", lambda: self._client.v1.checkout.sessions.expire(session_id))
         return self._read(stripe_objects.session, expired)
 
     def retrieve_charge_funds(self, payment_intent_id: str) -> ChargeFunds:
         """The PaymentIntent's charge and its balance transaction (fee, net, available_on), in one call."""
-        intent = self._call(lambda: self._client.v1.payment_intents.retrieve(
+        intent = self._call("retrieve_charge_funds", lambda: self._client.v1.payment_intents.retrieve(
             payment_intent_id, {"expand": ["latest_charge.balance_transaction"]}))
         return _charge_funds(payment_intent_id, intent.to_dict())
 
@@ -150,7 +173,7 @@ class StripePsp:
                                   "metadata": request.metadata}
         if request.reason:
             params["reason"] = request.reason
-        created = self._call(lambda: self._client.v1.refunds.create(
+        created = self._call("create_refund", lambda: self._client.v1.refunds.create(
             params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
         return self._read(stripe_objects.refund, created)
 
@@ -158,7 +181,7 @@ class StripePsp:
         def listed() -> list[PspRefund]:
             page = self._client.v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
             return [self._read(stripe_objects.refund, found) for found in page.auto_paging_iter()]
-        return self._call(listed)
+        return self._call("list_refunds", listed)
 
     # Connect: sellers' accounts, transfers, reversals and payouts.
 
@@ -173,18 +196,18 @@ class StripePsp:
         }
         if request.email:
             params["email"] = request.email
-        created = self._call(lambda: self._client.v1.accounts.create(
+        created = self._call("create_connected_account", lambda: self._client.v1.accounts.create(
             params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
         return self._read(stripe_objects.account, created)
 
     def retrieve_connected_account(self, account_id: str) -> ConnectedAccount:
-        found = self._call(lambda: self._client.v1.accounts.retrieve(account_id))
+        found = self._call("retrieve_connected_account", lambda: self._client.v1.accounts.retrieve(account_id))
         return self._read(stripe_objects.account, found)
 
     def add_bank_account(self, request: NewBankAccount) -> PspBankAccount:
         params: dict[str, Any] = {"external_account": _bank_params(request.bank_account),
                                   "default_for_currency": True}
-        created = self._call(lambda: self._client.v1.accounts.external_accounts.create(
+        created = self._call("add_bank_account", lambda: self._client.v1.accounts.external_accounts.create(
             request.account_id, params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
         return self._read(stripe_objects.bank_account, created)
 
@@ -192,13 +215,13 @@ class StripePsp:
         params: dict[str, Any] = {"amount": request.amount, "currency": request.currency.lower(),
                                   "destination": request.destination, "transfer_group": request.transfer_group,
                                   "metadata": request.metadata}
-        created = self._call(lambda: self._client.v1.transfers.create(
+        created = self._call("create_transfer", lambda: self._client.v1.transfers.create(
             params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
         return self._read(stripe_objects.transfer, created)
 
     def create_reversal(self, request: NewReversal) -> PspReversal:
         params: dict[str, Any] = {"amount": request.amount, "metadata": request.metadata}
-        created = self._call(lambda: self._client.v1.transfers.reversals.create(
+        created = self._call("create_reversal", lambda: self._client.v1.transfers.reversals.create(
             request.transfer_id, params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
         return self._read(lambda obj: PspReversal(str(obj["id"]), request.transfer_id, int(obj["amount"]),
                                                   str(obj["currency"]).upper()), created)
@@ -206,13 +229,13 @@ class StripePsp:
     def create_payout(self, request: NewPayout) -> PspPayout:
         params: dict[str, Any] = {"amount": request.amount, "currency": request.currency.lower(),
                                   "description": request.description, "metadata": request.metadata}
-        created = self._call(lambda: self._client.v1.payouts.create(
+        created = self._call("create_payout", lambda: self._client.v1.payouts.create(
             params, {"idempotency_key": request.idempotency_key,  # type: ignore[arg-type]
                      "stripe_account": request.account_id}))
         return self._read(lambda obj: stripe_objects.payout(obj, request.account_id), created)
 
     def retrieve_payout(self, account_id: str, payout_id: str) -> PspPayout:
-        found = self._call(lambda: self._client.v1.payouts.retrieve(
+        found = self._call("retrieve_payout", lambda: self._client.v1.payouts.retrieve(
             payout_id, options={"stripe_account": account_id}))
         return self._read(lambda obj: stripe_objects.payout(obj, account_id), found)
 

@@ -3,8 +3,8 @@
 Sent inside the transaction, a message could announce a state that then rolls back, and a wake-up could
 reach a worker before the row it points at is visible. So effects are collected on the session, keyed
 (the last one per key wins), and handed to their handler after the outermost commit; a rollback drops
-them. A released or rolled-back savepoint is neither: SQLAlchemy fires the same hooks for savepoints,
-so those are ignored.
+them. A released savepoint is not a commit (SQLAlchemy fires the same hook for it, so it is ignored); a
+rolled-back savepoint drops the effects deferred inside it, since its changes are gone too.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from webapp.extensions import db
 
 _KEY = "after_commit"
+_SAVED = "after_commit.savepoints"  # savepoint → the effects deferred before it began
 _handlers: dict[str, Callable[[dict], None]] = {}
 
 
@@ -41,3 +42,19 @@ def _run(session: Session) -> None:
 def _forget(session: Session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction ended without a commit: drop its effects
         session.info.pop(_KEY, None)
+        session.info.pop(_SAVED, None)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _remember_savepoint(session: Session, transaction) -> None:
+    if transaction.nested:
+        effects = session.info.get(_KEY, {})
+        session.info.setdefault(_SAVED, {})[transaction] = {kind: dict(items) for kind, items in effects.items()}
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_savepoint_effects(session: Session, previous_transaction) -> None:
+    if previous_transaction.nested:
+        saved = session.info.get(_SAVED, {}).pop(previous_transaction, None)
+        if saved is not None:
+            session.info[_KEY] = saved

@@ -23,6 +23,8 @@ from webapp.domain.payments import (
 )
 from webapp.extensions import db
 from webapp.models import OutboxMessage, PaymentActivity, PaymentEvent, PaymentOrder, PspSession
+from webapp.ops import metrics_flow
+from webapp.ops.metrics_flow import Flow
 from webapp.psp import CheckoutSession, SessionState
 from webapp.services import funds, live, outbox
 
@@ -113,7 +115,9 @@ def apply_outcome(event: PaymentEvent, attempt: int, outcome: Outcome, *, source
         return False
     for order in event.orders:
         order.status = transition.after
+        metrics_flow.reached(Flow.PAYMENT_ORDER, order.id, transition.after, order.currency, order.amount)
     event.status = transition.after
+    metrics_flow.reached(Flow.PAYMENT, event.id, transition.after, event.currency, event.amount_total)
     if transition.after is OrderStatus.FAILED:
         event.failure_code = _FAILURE_CODES.get(outcome)
     if transition.after is OrderStatus.SUCCESS:

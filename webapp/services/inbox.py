@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from flask import current_app
@@ -19,6 +19,7 @@ from webapp.dbengine import insert_or_ignore
 from webapp.dbtypes import utcnow
 from webapp.extensions import db
 from webapp.models import PspEvent, PspSession
+from webapp.ops import log_context, metrics_flow
 from webapp.psp import CheckoutSession, Notice, NoticeKind, read_notice
 from webapp.services import checkout, funds, outbox, psp_events, wakeups
 from webapp.services.outbox import BatchResult
@@ -136,29 +137,39 @@ def drain(limit: int = 100) -> BatchResult:
         if notice is not None and notice.kind is NoticeKind.OTHER:
             done.append({"row_id": row.id, "outcome": "ignored"})  # stored for the record; nothing to apply
             continue
-        try:
-            with db.session.begin_nested():
-                if notice is None:
-                    raise unreadable[row.id]
-                outcome = _apply(notice)
-                db.session.flush()  # surface this event's database errors here, not at the batch's commit
-            done.append({"row_id": row.id, "outcome": outcome[:100]})
-        except Exception as exc:  # one bad event must not stop the batch; it is retried, then given up on
-            log.exception("applying PSP event %s failed", row.id)
-            attempts = row.attempts + 1
-            # Held back with exponential backoff, like outbox work: the lease doubles as "not before".
-            values = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:2000],
-                      "claimed_until": now + timedelta(seconds=outbox.backoff_seconds(attempts))}
-            if attempts >= MAX_ATTEMPTS:
-                values.update(processed_at=now, result="dead")
-                result.dead.append(f"{row.id} ({row.type}): {exc}")
-            db.session.execute(update(PspEvent).where(PspEvent.id == row.id).values(**values))
+        with log_context.bound(psp_event_id=row.id, payment_id=checkout_of[row.id]):
+            _apply_row(row, notice, unreadable, done, result, now)
+    for item in done:
+        if item["row_id"] in notices:
+            metrics_flow.event_applied(item["row_id"], notices[item["row_id"]].created)
     if done:
         table = cast(Table, PspEvent.__table__)
         db.session.execute(update(table).where(table.c.id == bindparam("row_id"))
                            .values(processed_at=now, result=bindparam("outcome"), claimed_until=None), done)
     db.session.commit()
     return result
+
+
+def _apply_row(row: _Claimed, notice: Notice | None, unreadable: dict[str, Exception], done: list[dict],
+               result: BatchResult, now: datetime) -> None:
+    """Apply one event in a savepoint; a failure holds it back with backoff, or at last gives up on it."""
+    try:
+        with db.session.begin_nested():
+            if notice is None:
+                raise unreadable[row.id]
+            outcome = _apply(notice)
+            db.session.flush()  # surface this event's database errors here, not at the batch's commit
+        done.append({"row_id": row.id, "outcome": outcome[:100]})
+    except Exception as exc:  # one bad event must not stop the batch; it is retried, then given up on
+        log.exception("applying PSP event %s failed", row.id)
+        attempts = row.attempts + 1
+        # Held back with exponential backoff, like outbox work: the lease doubles as "not before".
+        values = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:2000],
+                  "claimed_until": now + timedelta(seconds=outbox.backoff_seconds(attempts))}
+        if attempts >= MAX_ATTEMPTS:
+            values.update(processed_at=now, result="dead")
+            result.dead.append(f"{row.id} ({row.type}): {exc}")
+        db.session.execute(update(PspEvent).where(PspEvent.id == row.id).values(**values))
 
 
 def backlog() -> bool:

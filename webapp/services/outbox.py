@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select, update
 from webapp.dbtypes import utcnow
 from webapp.extensions import db
 from webapp.models import OutboxMessage
+from webapp.ops import log_context
 from webapp.services import bulk, wakeups
 
 
@@ -36,6 +37,7 @@ class Claimed:
     dedupe_key: str
     payload: dict
     attempts: int
+    request_id: str | None = None  # the request that recorded the work: bound to the log lines of handling it
 
 
 def add(topic: str, dedupe_key: str, payload: dict | None = None, *, delay_seconds: float = 0) -> None:
@@ -44,7 +46,8 @@ def add(topic: str, dedupe_key: str, payload: dict | None = None, *, delay_secon
     now = utcnow()
     inserted = bulk.insert_rows(OutboxMessage, [{
         "topic": topic, "dedupe_key": dedupe_key, "payload": json.dumps(payload or {}), "status": "pending",
-        "attempts": 0, "available_at": now + timedelta(seconds=delay_seconds), "created_at": now}],
+        "attempts": 0, "available_at": now + timedelta(seconds=delay_seconds), "created_at": now,
+        "request_id": log_context.current_request_id()}],
         skip_conflicts_on="dedupe_key", returning=("id",))
     if inserted and not delay_seconds:
         wakeups.wake_after_commit(topic)
@@ -55,8 +58,10 @@ def add_many(topic: str, items: list[tuple[str, dict]]) -> None:
     if not items:
         return
     now = utcnow()
+    request_id = log_context.current_request_id()
     bulk.insert_rows(OutboxMessage, [{"topic": topic, "dedupe_key": key, "payload": json.dumps(payload),
-                                      "status": "pending", "attempts": 0, "available_at": now, "created_at": now}
+                                      "status": "pending", "attempts": 0, "available_at": now, "created_at": now,
+                                      "request_id": request_id}
                                      for key, payload in items], skip_conflicts_on="dedupe_key")
     wakeups.wake_after_commit(topic)
 
@@ -76,11 +81,11 @@ def claim(topic: str, limit: int) -> list[Claimed]:
         update(OutboxMessage).where(OutboxMessage.id.in_(ids))
         .values(claimed_until=utcnow() + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"]))
         .returning(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.dedupe_key, OutboxMessage.payload,
-                   OutboxMessage.attempts)
+                   OutboxMessage.attempts, OutboxMessage.request_id)
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
-    return sorted((Claimed(r.id, r.topic, r.dedupe_key, json.loads(r.payload), r.attempts) for r in rows),
+    return sorted((Claimed(r.id, r.topic, r.dedupe_key, json.loads(r.payload), r.attempts, r.request_id) for r in rows),
                   key=lambda c: c.id)
 
 

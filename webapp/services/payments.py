@@ -16,6 +16,8 @@ from webapp.domain.errors import Conflict, NotFound, ValidationError
 from webapp.domain.payment_requests import CreatePayment
 from webapp.extensions import db
 from webapp.models import PaymentEvent, PaymentOrder, SellerAccount
+from webapp.ops import metrics_flow
+from webapp.ops.metrics_flow import Flow
 from webapp.services import crypto, idempotency
 
 
@@ -107,6 +109,9 @@ def _insert(merchant_id: str, command: CreatePayment, sellers: list[SellerAccoun
         return None
     db.session.execute(insert(PaymentOrder), [_row(o, PaymentOrder.__table__) for o in orders])
     event.orders = orders
+    metrics_flow.reached(Flow.PAYMENT, event.id, event.status, event.currency, event.amount_total)
+    for order in orders:
+        metrics_flow.reached(Flow.PAYMENT_ORDER, order.id, order.status, order.currency, order.amount)
     return event
 
 

@@ -23,6 +23,8 @@ from webapp.domain import ledger_payouts as payout_rules
 from webapp.domain.payouts import PayoutStatus, next_payout_status
 from webapp.extensions import db
 from webapp.models import Payout, PayoutItem
+from webapp.ops import metrics_flow
+from webapp.ops.metrics_flow import Flow
 from webapp.psp import PspPayout, PspPayoutStatus
 from webapp.services import ledger, outbox, sellers
 from webapp.services.ledger import Links
@@ -106,6 +108,7 @@ def refused(payout_id: str, code: str | None, message: str) -> None:
     if payout is None or PayoutStatus(payout.status) is not PayoutStatus.PENDING:
         return
     payout.status = (PayoutStatus.FAILED if payout.psp_transfer_id else PayoutStatus.CANCELED).value
+    metrics_flow.reached(Flow.PAYOUT, payout.id, payout.status, payout.currency, payout.amount)
     payout.failure_code, payout.failure_message = (code or "refused")[:100], message[:500]
     payout.updated_at = payout.settled_at = utcnow()
     _return_money(payout, reverse_transfer=True)
@@ -145,6 +148,7 @@ def apply_psp_payout(found: PspPayout, *, source: str, answer: bool = False) -> 
     if not transition.changed:
         return f"{found.status.value}:no_change"
     payout.status, payout.updated_at = transition.after.value, utcnow()
+    metrics_flow.reached(Flow.PAYOUT, payout.id, payout.status, payout.currency, payout.amount)
     links = Links(payout_id=payout.id)
     if transition.after is PayoutStatus.PAID:
         payout.settled_at = payout.updated_at

@@ -42,6 +42,8 @@ from webapp.domain.payouts import (
 from webapp.domain.wallets import Funds
 from webapp.extensions import db
 from webapp.models import Payout, SellerAccount
+from webapp.ops import metrics_flow
+from webapp.ops.metrics_flow import Flow
 from webapp.services import ledger, outbox, payout_items, sellers
 from webapp.services.ledger import Links
 
@@ -199,6 +201,8 @@ def reserve(due: list[Due], *, cutoff: datetime, source: str) -> dict[str, Payou
         ledger.post_many([(payout_rules.payout_reserved(p.id, p.seller_account_id, p.currency, p.amount),
                            Links(payout_id=p.id)) for p in created])
         outbox.add_many(TRANSFER_TOPIC, [(f"payout-transfer:{p.id}", {"payout": p.id}) for p in created])
+        for p in created:
+            metrics_flow.reached(Flow.PAYOUT, p.id, p.status, p.currency, p.amount)
     return outcomes
 
 

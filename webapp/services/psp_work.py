@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from webapp.extensions import db
+from webapp.ops import log_context
 from webapp.psp import BATCH, CONCURRENCY, Psp, PspError, call_each, get_psp
 from webapp.services import outbox
 from webapp.services.outbox import BatchResult, Claimed
@@ -36,6 +38,17 @@ from webapp.services.topics import Queue
 log = logging.getLogger(__name__)
 P = TypeVar("P")
 R = TypeVar("R")
+
+
+# Payload keys that name what a message is about, and the name each gets on log lines.
+_LOGGED_IDS = {"event": "payment_id", "refund": "refund_id", "payout": "payout_id", "session": "psp_session_id",
+               "seller": "seller_account_id"}
+
+
+def bound_to(message: Claimed) -> AbstractContextManager[None]:
+    """Log lines inside carry the request that recorded the message and the ids it names."""
+    ids = {name: message.payload.get(key) for key, name in _LOGGED_IDS.items()}
+    return log_context.bound(request_id=message.request_id, outbox_id=message.id, topic=message.topic, **ids)
 
 
 def payloads(messages: list[Claimed]) -> list[Any]:
@@ -81,7 +94,8 @@ class PspWork(Generic[P, R]):
         plans = self.plan(messages)
         db.session.rollback()  # no transaction stays open while the PSP answers
         client = psp or get_psp()
-        answers = call_each(plans, lambda plan: self._attempt(client, plan), concurrency=self.batching.concurrency)
+        answers = call_each(list(zip(messages, plans, strict=True)), lambda pair: self._attempt_for(client, *pair),
+                            concurrency=self.batching.concurrency)
         outcomes = list(zip(messages, plans, answers, strict=True))
         done: list[int] = []  # completed in the transaction that applied them
         if self.apply_all is not None and self.batching.together:
@@ -90,14 +104,15 @@ class PspWork(Generic[P, R]):
             result.processed += len(applied)
             outcomes = [outcome for outcome in outcomes if outcome[0].id not in applied]
         for message, plan, answer in outcomes:
-            try:
-                with db.session.begin_nested():
-                    if self._settle(message, plan, answer, result):
-                        done.append(message.id)
-            except Exception as exc:  # one answer that cannot be applied must not hold back the others
-                log.exception("applying %s failed", self.describe(message))
-                if outbox.fail(message.id, message.attempts, f"{type(exc).__name__}: {exc}"):
-                    result.dead.append(f"{self.describe(message)}: {type(exc).__name__}: {exc}")
+            with bound_to(message):
+                try:
+                    with db.session.begin_nested():
+                        if self._settle(message, plan, answer, result):
+                            done.append(message.id)
+                except Exception as exc:  # one answer that cannot be applied must not hold back the others
+                    log.exception("applying %s failed", self.describe(message))
+                    if outbox.fail(message.id, message.attempts, f"{type(exc).__name__}: {exc}"):
+                        result.dead.append(f"{self.describe(message)}: {type(exc).__name__}: {exc}")
             if not self.batching.together:
                 outbox.complete(*done)
                 db.session.commit()
@@ -120,6 +135,10 @@ class PspWork(Generic[P, R]):
         except Exception:  # the answers are then applied one by one, each isolated
             log.exception("applying a batch of %s at once failed; applying them one by one", self.name)
             return set()
+
+    def _attempt_for(self, psp: Psp, message: Claimed, plan: P | None) -> R | PspError | None:
+        with bound_to(message):
+            return self._attempt(psp, plan)
 
     def _attempt(self, psp: Psp, plan: P | None) -> R | PspError | None:
         if plan is None:

@@ -36,6 +36,8 @@ from webapp.models import (
     PaymentOrder,
     Refund,
 )
+from webapp.ops import metrics_flow
+from webapp.ops.metrics_flow import Flow
 from webapp.psp import PspRefund
 from webapp.services import funds, idempotency, ledger, outbox
 from webapp.services.ledger import Links
@@ -120,6 +122,7 @@ def _reserve(merchant: Merchant, checkout_id: str, command: RefundRequest, sourc
                     reason=command.reason, source=source, status=RefundStatus.REQUESTED.value)
     db.session.add(refund)
     db.session.flush()
+    metrics_flow.reached(Flow.REFUND, refund.id, refund.status, refund.currency, refund.amount)
     ledger.post(rules.refund_reserved(refund.id, order.seller_account_id, side, order.currency, split.seller_share,
                                       split.fee_share), Links(event.id, order.id, refund.id))
     if side is Funds.PENDING:
@@ -163,6 +166,7 @@ def move(refund: Refund, reported: RefundStatus, *, source: str, failure_reason:
     if not transition.changed:
         return f"{reported.value}:no_change"
     refund.status = transition.after.value
+    metrics_flow.reached(Flow.REFUND, refund.id, refund.status, refund.currency, refund.amount)
     effect = transition.effect
     links = Links(refund.payment_event_id, refund.payment_order_id, refund.id)
     if effect is LedgerEffect.PAID:
