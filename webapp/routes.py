@@ -7,7 +7,7 @@ def register_blueprints(app: Flask) -> None:
     import webapp.live.views  # noqa: F401  (registers the WebSocket route on `sock`)
     from webapp.admin import bp as admin_bp
     from webapp.api import bp as api_bp
-    from webapp.auth.views import bp as auth_bp
+    from webapp.auth import bp as auth_bp
     from webapp.checkout.views import bp as checkout_bp
     from webapp.ops.views import bp as ops_bp
     from webapp.portal import bp as portal_bp
