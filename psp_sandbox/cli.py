@@ -49,6 +49,8 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--webhook-workers", type=int, default=defaults.webhook_workers)
     serve.add_argument("--tick", type=float, default=defaults.tick_seconds,
                        help="seconds between runs of the work that falls due on the clock")
+    serve.add_argument("--allow-remote-control", action="store_true",
+                       help="let clients other than loopback use /_sandbox/... (clock, faults, reports, dashboard)")
     serve.add_argument("--merchant-name", default=_env("MERCHANT_NAME", defaults.merchant_name))
 
 
@@ -75,6 +77,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         webhook_retry_base=args.webhook_retry_base, webhook_max_attempts=args.webhook_max_attempts,
         webhook_timeout=args.webhook_timeout, webhook_workers=args.webhook_workers, tick_seconds=args.tick,
         merchant_name=args.merchant_name, webhook_url=args.webhook_url, webhook_secret=args.webhook_secret,
+        allow_remote_control=args.allow_remote_control,
     )
 
 
