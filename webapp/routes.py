@@ -16,3 +16,8 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (ops_bp, auth_bp, portal_bp, admin_bp, api_bp, webhooks_bp, checkout_bp, storefront_bp):
         app.register_blueprint(blueprint)
+    # After the imports above: flask-sock keeps the WebSocket routes declared before its first init_app on its
+    # own blueprint, which it registers on every app (declared after, they would join the first app only).
+    from webapp.extensions import sock
+
+    sock.init_app(app)
