@@ -188,10 +188,12 @@ def records(app, client, psp, tmp_path, demo_shop) -> dict[str, str]:
     lines[0]["fee"] = f"{float(lines[0]['fee']) + 0.07:.2f}"
     run = recon.reconcile(day, recon.write(tmp_path / "day.csv", header, lines)).run
     db.session.rollback()
-    return {"payment": event.id, "order": event.orders[0].id, "order_ref": event.orders[0].payment_order_id,
+    ids = {"payment": event.id, "order": event.orders[0].id, "order_ref": event.orders[0].payment_order_id,
             "checkout": event.checkout_id, "seller": seller.id, "payout": payout_id, "spare_key": spare,
             "merchant_b": merchant_b.id, "user_b": db.session.scalar(select(User.id).where(User.email == B_EMAIL)),
             "run": run.id, "mismatch": db.session.scalar(select(ReconMismatch.id)), "key_a": key_a, "key_b": key_b}
+    db.session.rollback()  # hold no (SQLite) lock while the actors' requests write
+    return ids
 
 
 class Actor:
@@ -204,6 +206,7 @@ class Actor:
 
     def session(self):
         client = browser(self.app)
+        db.session.rollback()
         if self.name in self.EMAIL:
             assert login(client, self.EMAIL[self.name], factories.PASSWORD).status_code == 302
         return client
