@@ -10,9 +10,14 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
+from webapp.extensions import db
+
 
 class Browser(FlaskClient):
     def open(self, *args, **kwargs):
+        # The test's own session ends its transaction first: on SQLite a reader's lock would block the
+        # request's writes (as tests.support.payments.Api does).
+        db.session.rollback()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
