@@ -174,6 +174,8 @@ class Config:
         # Where the checkout form may send the buyer (Content-Security-Policy form-action): the PSP's hosted
         # payment page. Default: Stripe Checkout for api.stripe.com, else the origin of STRIPE_API_BASE.
         self.PSP_CHECKOUT_ORIGIN = _env("PSP_CHECKOUT_ORIGIN") or _psp_checkout_origin(self.STRIPE_API_BASE or "")
+        # Wrong second-factor codes allowed per account (Flask-Limiter syntax), on top of LOGIN_RATE_LIMIT per address.
+        self.TWO_FACTOR_RATE_LIMIT = _env_or("TWO_FACTOR_RATE_LIMIT", "10 per hour")
         # The issuer name authenticator apps show next to a TOTP code.
         self.TOTP_ISSUER = _env_or("TOTP_ISSUER", "Paysplit")
 

@@ -196,3 +196,23 @@ def test_admin_must_enrol_where_required(app, production_like):
     again = browser(production_like)
     assert _password_step(again, ADMIN).location.endswith("/login/verify")
     assert _verify(again, _next_code(secret)).status_code == 302
+
+
+def test_wrong_codes_are_limited_per_account_whatever_the_address(app):
+    factories.merchant(email=OWNER)
+    limited = create_app(load_config("test"), **{name: app.config[name] for name in (
+        "SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RATELIMIT_STORAGE_URI")}, TWO_FACTOR_RATE_LIMIT="3 per hour")
+    client = browser(limited)
+    _password_step(client)
+    secret, _ = _enrol(client)
+    for attempt in range(3):  # each from another address, each after the password again
+        other = browser(limited)
+        other.environ_base["REMOTE_ADDR"] = f"192.0.2.{10 + attempt}"
+        _password_step(other)
+        assert _verify(other, "000000").status_code == 401
+    last = browser(limited)
+    last.environ_base["REMOTE_ADDR"] = "192.0.2.99"
+    _password_step(last)
+    assert _verify(last, _next_code(secret)).status_code == 429
+    with limited.app_context():
+        db.engine.dispose()

@@ -8,7 +8,9 @@ from flask_login import current_user, login_required
 
 from webapp.auth import bp, sessions
 from webapp.auth.forms import CodeForm, DisableTwoFactorForm, PasswordChangeForm
+from webapp.auth.views import login_limit
 from webapp.domain.errors import ValidationError
+from webapp.extensions import limiter
 from webapp.services import accounts, crypto, two_factor
 
 PENDING_SECRET_KEY = "_totp_pending"
@@ -41,6 +43,7 @@ def security():
 
 @bp.post("/account/security/password")
 @login_required
+@limiter.limit(login_limit, error_message="Too many attempts. Wait a minute and try again.")
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
@@ -84,6 +87,7 @@ def two_factor_setup():
 
 @bp.post("/account/security/two-factor/disable")
 @login_required
+@limiter.limit(login_limit, error_message="Too many attempts. Wait a minute and try again.")
 def two_factor_disable():
     form = DisableTwoFactorForm()
     if form.validate_on_submit():

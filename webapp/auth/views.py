@@ -34,7 +34,7 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _login_limit() -> str:
+def login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
@@ -52,7 +52,7 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts. Wait a minute and try again.")
+@limiter.limit(login_limit, methods=["POST"], error_message="Too many sign-in attempts. Wait a minute and try again.")
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -85,8 +85,18 @@ def _pending_user() -> tuple[User | None, dict]:
     return user, pending
 
 
+def _pending_user_key() -> str:
+    pending = session.get(PENDING_KEY)
+    reference = str(pending.get("user", "")) if isinstance(pending, dict) else ""
+    return "2fa:" + reference.rpartition(".")[0]
+
+
 @bp.route("/login/verify", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts. Wait a minute and try again.")
+@limiter.limit(login_limit, methods=["POST"], error_message="Too many sign-in attempts. Wait a minute and try again.")
+# Wrong codes per account, whatever the address they come from (the password is already known to whoever asks).
+@limiter.limit(lambda: current_app.config["TWO_FACTOR_RATE_LIMIT"], key_func=_pending_user_key, methods=["POST"],
+               deduct_when=lambda response: response.status_code == 401,
+               error_message="Too many wrong codes for this account. Wait and try again later.")
 def verify():
     """The second step of signing in: a code from the authenticator app, or a recovery code."""
     user, pending = _pending_user()
