@@ -224,11 +224,12 @@ class Actor:
 
     def socket(self, base_url: str, path: str) -> object:
         """The first message of a WebSocket (decoded), or the close code it was refused with."""
+        db.session.rollback()  # no SQLite lock held by the test while the server's thread reads
         cookie = self.client.get_cookie("session")
         headers = {"Cookie": f"session={cookie.value}"} if cookie else {}
-        with connect(base_url.replace("http", "ws", 1) + path, additional_headers=headers, open_timeout=10) as ws:
+        with connect(base_url.replace("http", "ws", 1) + path, additional_headers=headers, open_timeout=30) as ws:
             try:
-                return json.loads(ws.recv(timeout=10))
+                return json.loads(ws.recv(timeout=30))
             except ConnectionClosed as closed:
                 return closed.rcvd.code if closed.rcvd else None
 
