@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance")).resolve()
@@ -84,6 +85,13 @@ def _dev_secrets() -> dict[str, str]:
         tmp.chmod(0o600)
         tmp.replace(path)
     return stored
+
+
+def _psp_checkout_origin(api_base: str) -> str:
+    parts = urlsplit(api_base)
+    if parts.hostname == "api.stripe.com":
+        return "https://checkout.stripe.com"
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class Config:
@@ -179,6 +187,20 @@ class Config:
             raise ConfigError(f"LEDGER_VERIFY_AT must be HH:MM (UTC), got {self.LEDGER_VERIFY_AT!r}")
         # A failed check is repeated after this many seconds; only checks failing both times count (money in flight).
         self.LEDGER_VERIFY_RECHECK_SECONDS = _int("LEDGER_VERIFY_RECHECK_SECONDS", 60)
+        # Sessions end on the server after this many minutes without a request (webapp/auth/sessions.py).
+        self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
+        # Admins must enrol a TOTP second factor before using the admin area (default: on in production).
+        self.ADMIN_TWO_FACTOR_REQUIRED = _bool("ADMIN_TWO_FACTOR_REQUIRED", False)
+        # Security headers (flask-talisman): redirect http to https and send HSTS (default: on in production).
+        self.FORCE_HTTPS = _bool("FORCE_HTTPS", False)
+        self.HSTS_MAX_AGE_SECONDS = _int("HSTS_MAX_AGE_SECONDS", 365 * 24 * 3600)
+        # Where the checkout form may send the buyer (Content-Security-Policy form-action): the PSP's hosted
+        # payment page. Default: Stripe Checkout for api.stripe.com, else the origin of STRIPE_API_BASE.
+        self.PSP_CHECKOUT_ORIGIN = _env("PSP_CHECKOUT_ORIGIN") or _psp_checkout_origin(self.STRIPE_API_BASE or "")
+        # Wrong second-factor codes allowed per account (Flask-Limiter syntax), on top of LOGIN_RATE_LIMIT per address.
+        self.TWO_FACTOR_RATE_LIMIT = _env_or("TWO_FACTOR_RATE_LIMIT", "10 per hour")
+        # The issuer name authenticator apps show next to a TOTP code.
+        self.TOTP_ISSUER = _env_or("TOTP_ISSUER", "Paysplit")
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in dir(self) if name.isupper()}
@@ -216,6 +238,8 @@ class ProductionConfig(Config):
         self.DEMO_SHOP_ENABLED = _bool("DEMO_SHOP_ENABLED", False)
         self.METRICS_PUBLIC = _bool("METRICS_PUBLIC", False)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.ADMIN_TWO_FACTOR_REQUIRED = _bool("ADMIN_TWO_FACTOR_REQUIRED", True)
+        self.FORCE_HTTPS = _bool("FORCE_HTTPS", True)
         missing = [name for name in SECRET_SETTINGS if not getattr(self, name)]
         if _env("DATABASE_URL") is None:
             missing.append("DATABASE_URL")

@@ -50,6 +50,8 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--webhook-workers", type=int, default=defaults.webhook_workers)
     serve.add_argument("--tick", type=float, default=defaults.tick_seconds,
                        help="seconds between runs of the work that falls due on the clock")
+    serve.add_argument("--allow-remote-control", action="store_true",
+                       help="let clients other than loopback use /_sandbox/... (clock, faults, reports, dashboard)")
     serve.add_argument("--merchant-name", default=_env("MERCHANT_NAME", defaults.merchant_name))
     serve.add_argument("--log-format", choices=("auto", "json", "console"),
                        default=os.environ.get("LOG_FORMAT") or defaults.log_format,
@@ -80,6 +82,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         webhook_timeout=args.webhook_timeout, webhook_workers=args.webhook_workers, tick_seconds=args.tick,
         merchant_name=args.merchant_name, webhook_url=args.webhook_url, webhook_secret=args.webhook_secret,
         log_format=args.log_format,
+        allow_remote_control=args.allow_remote_control,
     )
 
 

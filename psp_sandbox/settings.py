@@ -34,6 +34,9 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     log_format: str = "auto"  # json, console, or auto (console on a terminal)
+    # The control endpoints (/_sandbox/...: clock, faults, reports, dashboard) answer loopback clients only,
+    # unless the server is started with --allow-remote-control.
+    allow_remote_control: bool = False
 
     def retry_delay(self, attempts: int) -> float:
         """Seconds to wait after the `attempts`-th failed delivery: exponential, like Stripe's but compressed."""

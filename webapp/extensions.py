@@ -13,6 +13,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -45,6 +46,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 sock = Sock()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+talisman = Talisman()
 
 
 class RedisConnection:
@@ -79,14 +81,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
     csrf.init_app(app)
-    sock.init_app(app)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
     redis_conn.init_app(app)
 
-    from webapp.models import User
+    from webapp.auth import headers, sessions
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, user_id)
+    login_manager.user_loader(sessions.load_user)
+    headers.init_app(app, talisman)

@@ -7,7 +7,7 @@ def register_blueprints(app: Flask) -> None:
     import webapp.live.views  # noqa: F401  (registers the WebSocket route on `sock`)
     from webapp.admin import bp as admin_bp
     from webapp.api import bp as api_bp
-    from webapp.auth.views import bp as auth_bp
+    from webapp.auth import bp as auth_bp
     from webapp.checkout.views import bp as checkout_bp
     from webapp.ops.views import bp as ops_bp
     from webapp.portal import bp as portal_bp
@@ -16,3 +16,8 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (ops_bp, auth_bp, portal_bp, admin_bp, api_bp, webhooks_bp, checkout_bp, storefront_bp):
         app.register_blueprint(blueprint)
+    # After the imports above: flask-sock keeps the WebSocket routes declared before its first init_app on its
+    # own blueprint, which it registers on every app (declared after, they would join the first app only).
+    from webapp.extensions import sock
+
+    sock.init_app(app)

@@ -49,3 +49,15 @@ def test_bad_integer_setting_names_the_variable(monkeypatch):
 ])
 def test_database_urls_use_psycopg3(raw, expected):
     assert normalize_database_url(raw) == expected
+
+
+def test_production_requires_admin_two_factor_and_https(monkeypatch):
+    for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"):
+        monkeypatch.setenv(name, "value-" + name)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/gw")
+    production, development = load_config("production"), load_config("development")
+    assert production.ADMIN_TWO_FACTOR_REQUIRED is True and production.FORCE_HTTPS is True
+    assert development.ADMIN_TWO_FACTOR_REQUIRED is False and development.FORCE_HTTPS is False
+    assert development.SESSION_IDLE_MINUTES == 30
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", "5")
+    assert load_config("development").SESSION_IDLE_MINUTES == 5

@@ -1,6 +1,6 @@
 """Database tables: records and constraints, no business rules."""
 
-from webapp.models.accounts import Merchant, User
+from webapp.models.accounts import Merchant, RecoveryCode, User
 from webapp.models.api_keys import ApiKey
 from webapp.models.infrastructure import IdempotencyKey, OutboxMessage, PspEvent
 from webapp.models.ledger import LedgerAccount, LedgerEntry, LedgerPosting, OrderFunds, PspAvailability, PspCharge
@@ -23,4 +23,5 @@ __all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPo
            "Merchant", "OrderFunds",
            "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder", "Payout", "PayoutItem",
            "PspAvailability", "PspCharge", "PspEvent", "PspSession", "ReconAction", "ReconImport",
-           "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "Refund", "SellerAccount", "User"]
+           "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "RecoveryCode", "Refund",
+           "SellerAccount", "User"]

@@ -50,9 +50,43 @@ class User(UserMixin, Model):
     merchant_id: Mapped[str | None] = mapped_column(ForeignKey("merchants.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the id in every session cookie: raising it ends all of this user's sessions (sign-out,
+    # password change, disabling), since a cookie naming an older version no longer loads a user.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # TOTP second factor: the shared secret encrypted at rest (Fernet, DATA_ENCRYPTION_KEY), and the last
+    # accepted time step, so one code cannot be used twice.
+    totp_secret_enc: Mapped[str | None] = mapped_column(Text)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     merchant: Mapped[Merchant | None] = relationship(back_populates="users")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses to sign in an inactive user
+        return self.disabled_at is None
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_secret_enc is not None
+
+    def get_id(self) -> str:
+        """The session's user reference: id and session version (see webapp.auth.sessions)."""
+        return f"{self.id}.{self.session_version}"
+
+
+class RecoveryCode(Model):
+    """A single-use second-factor code, shown once at enrolment; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("rc"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")

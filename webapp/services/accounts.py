@@ -66,6 +66,39 @@ def authenticate(email: str, password: str) -> User | None:
     if not verify_password(user.password_hash if user else None, password):
         return None
     assert user is not None
+    return user
+
+
+def record_sign_in(user: User) -> None:
+    """The user passed every step of signing in."""
     user.last_login_at = utcnow()
     db.session.commit()
-    return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session of this user stops working at its next request (their cookies name an older version)."""
+    user.session_version = (user.session_version or 0) + 1
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace the password after checking the current one; ends the user's other sessions."""
+    if not verify_password(user.password_hash, current):
+        raise ValidationError("The current password is not correct.", param="current_password")
+    check_strength(new, current_app.config["MIN_PASSWORD_LENGTH"])
+    if verify_password(user.password_hash, new):
+        raise ValidationError("The new password must differ from the current one.", param="new_password")
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+
+
+def set_disabled(user: User, disabled: bool, by: User) -> None:
+    """Disable (or enable again) a user; a disabled user cannot sign in and their sessions end at once."""
+    if user.id == by.id:
+        raise ValidationError("You cannot disable your own account.", param="user")
+    if disabled and user.disabled_at is None:
+        user.disabled_at = utcnow()
+        end_sessions(user)
+    elif not disabled and user.disabled_at is not None:
+        user.disabled_at = None
+        db.session.commit()
