@@ -41,6 +41,8 @@ class User(UserMixin, Model):
             "(role = 'admin' AND merchant_id IS NULL) OR (role = 'merchant' AND merchant_id IS NOT NULL)",
             name="merchant_matches_role",
         ),
+        CheckConstraint("merchant_role IS NULL OR merchant_role IN ('owner', 'developer', 'viewer')",
+                        name="merchant_role_known"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("usr"))
@@ -50,6 +52,8 @@ class User(UserMixin, Model):
     merchant_id: Mapped[str | None] = mapped_column(ForeignKey("merchants.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A merchant user's place in its team (webapp.domain.team.MemberRole); NULL for admins.
+    merchant_role: Mapped[str | None] = mapped_column(String(20))
 
     merchant: Mapped[Merchant | None] = relationship(back_populates="users")
 
