@@ -28,7 +28,7 @@ def _labels(days: list[date]) -> tuple[list[str], list[str]]:
 
 
 def data_url(chart: pygal.Graph) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(chart.render()).decode()
+    return "data:image/svg+xml;base64," + base64.b64encode(chart.render(is_unicode=True).encode()).decode()
 
 
 def volume_chart(days: list[date], currency: str, gross: list[int], net: list[int]) -> str:
