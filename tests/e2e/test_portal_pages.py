@@ -82,8 +82,8 @@ def test_overview_search_payment_page_and_every_page_at_390_px(browser, system: 
 def test_team_member_with_viewer_role_reads_but_cannot_change(page: Page, system: System):
     sign_in(page, system, system.demo["DEMO_MERCHANT_EMAIL"], system.demo["DEMO_MERCHANT_PASSWORD"])
     page.get_by_role("link", name="Settings", exact=True).click()
-    page.get_by_label("Email").fill("viewer@demo.example.com")
-    page.get_by_label("Role").select_option("viewer")
+    page.get_by_label("Email", exact=True).fill("viewer@demo.example.com")
+    page.get_by_label("Role", exact=True).select_option("viewer")
     page.get_by_role("button", name="Add member").click()
     password = page.get_by_test_id("new-member-password").inner_text()
     expect(page.get_by_test_id("member-viewer@demo.example.com")).to_contain_text("viewer@demo.example.com")

@@ -48,5 +48,6 @@ def bank_transfer(intent: dict[str, Any]) -> BankTransferInstructions | None:
 
 
 def session_payments(session_id: str, intent: dict[str, Any], charges: list[dict[str, Any]]) -> SessionPayments:
-    tries = tuple(sorted((payment_try(c) for c in charges), key=lambda t: t.created))
+    # Stripe lists newest first; reversed, then a stable sort, keeps tries made in the same second in order.
+    tries = tuple(sorted((payment_try(c) for c in reversed(charges)), key=lambda t: t.created))
     return SessionPayments(session_id, tries, bank_transfer(intent))
