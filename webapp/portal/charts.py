@@ -46,6 +46,8 @@ def volume_chart(days: list[date], currency: str, gross: list[int], net: list[in
 def payments_chart(days: list[date], counts: list[int]) -> str:
     """Succeeded payments per day."""
     chart = pygal.Bar(**_CONFIG, value_formatter=lambda v: f"{int(v)}")
+    step = max(1, -(-max(counts, default=0) // 5))  # whole numbers only: about five gridlines
+    chart.y_labels = list(range(0, max(counts, default=0) + step + 1, step))
     chart.x_labels, chart.x_labels_major = _labels(days)
     chart.add("Succeeded payments", counts)
     return data_url(chart)

@@ -7,10 +7,13 @@ from flask_login import current_user
 
 from webapp.auth.access import merchant_required
 from webapp.domain.errors import DomainError
+from webapp.domain.payment_words import MerchantStatus
 from webapp.portal import bp
 from webapp.portal import charts as charts_
 from webapp.portal.forms import ApiKeyForm, ConfirmForm
-from webapp.services import api_keys, portal_overview, reveal
+from webapp.portal.payments import abandoned_after
+from webapp.services import api_keys, payment_search, portal_overview, reveal
+from webapp.services.payment_search import PaymentQuery
 
 
 @bp.get("")
@@ -23,8 +26,11 @@ def dashboard():
         main = found.figures[0]
         charts = {"volume": charts_.volume_chart(found.days, main.currency, main.daily_gross, main.daily_net),
                   "payments": charts_.payments_chart(found.days, main.daily_payments)}
+    open_now = payment_search.count(PaymentQuery(merchant.id, status=MerchantStatus.OPEN,
+                                                 abandoned_after=abandoned_after()))
     return render_template("portal/dashboard.html", merchant=merchant, sellers=merchant.seller_accounts,
-                           overview=found, charts=charts, first_day=found.days[0], last_day=found.days[-1])
+                           overview=found, charts=charts, first_day=found.days[0], last_day=found.days[-1],
+                           open_checkouts=open_now)
 
 
 @bp.route("/api-keys", methods=["GET", "POST"])

@@ -54,7 +54,6 @@ class Overview:
     figures: list[CurrencyFigures]  # the currency with the most volume first
     balances: dict[str, tuple[int, int]]  # currency → (pending, available) over every seller
     next_payouts: list[Payout]
-    open_checkouts: int
 
 
 def _day(column) -> ColumnElement:
@@ -123,9 +122,5 @@ def overview(merchant_id: str, now: datetime | None = None) -> Overview:
         select(Payout).where(Payout.merchant_id == merchant_id,
                              Payout.status.in_((PayoutStatus.PENDING.value, PayoutStatus.IN_TRANSIT.value)))
         .order_by(Payout.arrival_date.asc().nulls_last(), Payout.created_at).limit(NEXT_PAYOUTS)))
-    open_checkouts = db.session.scalar(select(func.count()).select_from(PaymentEvent).where(
-        PaymentEvent.merchant_id == merchant_id,
-        PaymentEvent.status.in_((OrderStatus.NOT_STARTED.value, OrderStatus.EXECUTING.value)))) or 0
     ordered = sorted(figures.values(), key=lambda f: (-f.gross, f.currency))
-    return Overview(days, ordered, {c: (p, a) for c, (p, a) in sorted(totals.items())}, next_payouts,
-                    int(open_checkouts))
+    return Overview(days, ordered, {c: (p, a) for c, (p, a) in sorted(totals.items())}, next_payouts)
