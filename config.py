@@ -104,6 +104,8 @@ class Config:
     def __init__(self) -> None:
         self.SECRET_KEY = _env("SECRET_KEY")
         self.DATA_ENCRYPTION_KEY = _env("DATA_ENCRYPTION_KEY")
+        # Key of the hashes that find buyers' emails without decrypting them (default: the first DATA_ENCRYPTION_KEY).
+        self.LOOKUP_HASH_KEY = _env("LOOKUP_HASH_KEY")
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
             _env_or("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gateway.db'}")
         )
@@ -201,6 +203,10 @@ class Config:
         self.TWO_FACTOR_RATE_LIMIT = _env_or("TWO_FACTOR_RATE_LIMIT", "10 per hour")
         # The issuer name authenticator apps show next to a TOTP code.
         self.TOTP_ISSUER = _env_or("TOTP_ISSUER", "Paysplit")
+        # An API key's "last used" is written at most once per this many seconds per process (not per request).
+        self.API_KEY_LAST_USED_INTERVAL_SECONDS = _int("API_KEY_LAST_USED_INTERVAL_SECONDS", 300)
+        # A checkout left on the payment provider's page this long shows as "Abandoned" in the portal.
+        self.CHECKOUT_ABANDONED_AFTER_SECONDS = _int("CHECKOUT_ABANDONED_AFTER_SECONDS", 3600)
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in dir(self) if name.isupper()}

@@ -26,15 +26,24 @@ def success_url(session: dict) -> str:
     return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
 
 
+# The hosted page is never cached: the Back button after paying must ask again and find the session complete,
+# not show the card form from the browser's cache (Stripe's page does the same).
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _merchant(session: Row) -> str:
+    """The business the buyer pays: the session's `branding_settings[display_name]`, else the account's name."""
+    return session.private.get("display_name") or _sb().settings.merchant_name
+
+
 def _render(session: Row, status: int = 200, **context: object) -> ResponseReturnValue:
     template = "pay.html" if session["status"] == "open" else "closed.html"
-    sb = _sb()
     page = render_template(
         template, session=session, items=session.private["line_items"], money=display,
-        merchant=sb.settings.merchant_name, methods=session["payment_method_types"], form=request.form,
-        **context,
+        merchant=_merchant(session), methods=session["payment_method_types"], form=request.form,
+        success_url=success_url(session), **context,
     )
-    return page, status
+    return page, status, NO_STORE
 
 
 def _buyer(session: Row) -> Buyer:
@@ -49,8 +58,10 @@ def _follow(outcome: Outcome) -> ResponseReturnValue:
     if outcome.status == "requires_action":
         return redirect(f"/pay/{session['id']}/3ds", 303)
     if outcome.status == "processing":
-        return render_template("bank_transfer.html", session=session, money=display, continue_url=success_url(session),
-                               merchant=_sb().settings.merchant_name), 200
+        page = render_template("bank_transfer.html", session=session, money=display,
+                               continue_url=success_url(session), merchant=_merchant(session),
+                               transfer=session.private.get("bank_transfer"))
+        return page, 200, NO_STORE
     if outcome.status == "declined":
         return _render(session, 402, error=outcome.message)
     return _render(session)
@@ -108,7 +119,7 @@ def challenge(session_id: str) -> ResponseReturnValue:
     if session["status"] != "open":
         return _render(session)
     return render_template("threeds.html", session=session, money=display,
-                           merchant=sb.settings.merchant_name), 200
+                           merchant=_merchant(session)), 200, NO_STORE
 
 
 @bp.post("/<session_id>/3ds")

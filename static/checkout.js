@@ -21,20 +21,30 @@
     // After a cancel the open session is still "redirect"; keep saying "Canceled" until something changes.
     if (canceled && (message.state === "redirect" || message.state === "ready")) { return; }
     canceled = false;
+    // Paid or pending: reload, so the page shows what the server knows (the receipt, the transfer details).
+    if ((message.state === "paid" || message.state === "pending") && root.dataset.state !== message.state) {
+      window.location.reload();
+      return;
+    }
+    var resuming = message.state === "redirect" && !paying && root.dataset.state === "redirect";
     root.dataset.state = message.state;
     card.className = "card status-card state-" + message.state;
-    label.textContent = message.label;
-    text.textContent = message.message;
+    if (!resuming) {  // the page already says the payment page is open; nothing is redirecting the buyer
+      label.textContent = message.label;
+      text.textContent = message.message;
+    }
     if (message.state === "redirect" && message.redirect_url) {
       if (paying) {
-        window.location.assign(message.redirect_url);
+        // Replace this "Connecting…" page in the history: Back from the payment page returns to the shop's
+        // checkout page as it was before Pay, not to a page that would redirect again.
+        window.location.replace(message.redirect_url);
         return;
       }
       payButton.textContent = "Continue to payment";
     }
     if (message.state === "failed") { payButton.textContent = "Try again"; }
     payForm.hidden = !(message.can_retry || (message.state === "redirect" && !paying));
-    if (message.state === "paid" && message.continue_url) {
+    if ((message.state === "paid" || message.state === "pending") && message.continue_url) {
       continueLink.href = message.continue_url;
       continueLink.hidden = false;
     }

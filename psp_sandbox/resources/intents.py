@@ -90,3 +90,17 @@ def declined_outcome(reason: str) -> dict:
         "seller_message": "The bank did not return any further details with this decline.",
         "type": "issuer_declined",
     }
+
+# The sandbox's one receiving account for bank transfers (a test IBAN).
+TRANSFER_IBAN, TRANSFER_BIC = "DE89370400440532013000", "COBADEFFXXX"
+
+
+def bank_transfer_instructions(sb: Sandbox, session: Row, intent: Row) -> dict:
+    """`next_action.display_bank_transfer_instructions` of a PaymentIntent paid by bank transfer (EU)."""
+    holder = session.private.get("display_name") or sb.settings.merchant_name
+    return {
+        "amount_remaining": intent["amount"], "currency": intent["currency"],
+        "financial_addresses": [{"type": "iban", "supported_networks": ["sepa"], "iban": {
+            "account_holder_name": holder, "bic": TRANSFER_BIC, "country": "DE", "iban": TRANSFER_IBAN}}],
+        "hosted_instructions_url": None, "reference": session["id"][-12:].upper(), "type": "eu_bank_transfer",
+    }

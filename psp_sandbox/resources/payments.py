@@ -102,8 +102,11 @@ def pay_bank_transfer(sb: Sandbox, session_id: str, buyer: Buyer) -> Outcome:
         return closed
     intent = intents.intent_for(sb, session)
     charge = intents.new_charge(sb, intent, "pending", intents.BANK_TRANSFER_DETAILS, buyer.__dict__)
+    instructions = intents.bank_transfer_instructions(sb, session, intent)
+    session.private["bank_transfer"] = instructions
     intent.update(status="processing", latest_charge=charge["id"], payment_method=charge["payment_method"],
-                  last_payment_error=None)
+                  last_payment_error=None, next_action={"type": "display_bank_transfer_instructions",
+                                                         "display_bank_transfer_instructions": instructions})
     sb.store.save(intent)
     session.private["bank_transfer_email"] = buyer.email or ""
     events.emit(sb, "payment_intent.processing", intent)
@@ -134,6 +137,7 @@ def settle_bank_transfer(sb: Sandbox, session_id: str) -> None:
         return
     charge.update(status="succeeded", paid=True, captured=True, amount_captured=charge["amount"],
                   outcome=intents.APPROVED)
+    intent["next_action"] = None
     _succeed(sb, intent, charge, available_now=False)
     session["payment_status"] = "paid"
     sb.store.save(session)

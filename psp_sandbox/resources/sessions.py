@@ -50,8 +50,11 @@ def create(sb: Sandbox, params: dict, page_base_url: str) -> Row:
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
         "ui_mode": "hosted", "url": f"{page_base_url.rstrip('/')}/pay/{session_id}",
     }
+    branding = p.nested(params, "branding_settings")
     private = {
         "line_items": items,
+        # Stripe's `branding_settings[display_name]`: the business name at the top of the hosted page.
+        "display_name": p.string(branding, "display_name"),
         "intent": {
             "transfer_group": p.string(intent_data, "transfer_group"),
             "metadata": p.metadata(intent_data, "metadata"),

@@ -32,7 +32,7 @@ IMPLEMENTED: dict[str, tuple[str, ...]] = {
         "metadata", "payment_method_types", "line_items[][quantity]", "line_items[][price_data][currency]",
         "line_items[][price_data][unit_amount]", "line_items[][price_data][product_data][name]",
         "payment_intent_data[transfer_group]", "payment_intent_data[metadata]",
-        "payment_intent_data[description]",
+        "payment_intent_data[description]", "branding_settings[display_name]",
     ),
     "GET /v1/checkout/sessions": (*PAGE, *CREATED, "payment_intent", "client_reference_id", "status"),
     "GET /v1/checkout/sessions/{session}": (),
@@ -103,6 +103,9 @@ _BANK_ACCOUNT = {"kinds": ["object", "string"], "keys": {name: {"kinds": ["strin
     "object", "account_number", "country", "currency", "account_holder_name", "account_holder_type",
     "routing_number")}}
 EXTENSIONS: dict[str, dict[str, dict]] = {
+    # Later API versions let a Checkout Session override the business name shown at the top of the page.
+    "POST /v1/checkout/sessions": {"branding_settings": {"kinds": ["object"], "keys": {
+        "display_name": {"kinds": ["string"]}}}},
     # Later API versions filter Checkout Sessions by `status` and `created`; `client_reference_id` is the
     # sandbox's own filter (tests use it to find their sessions).
     "GET /v1/checkout/sessions": {"status": {"kinds": ["string"]}, "created": _RANGE,

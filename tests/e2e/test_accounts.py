@@ -30,7 +30,7 @@ def test_merchant_sees_sellers_and_creates_an_api_key_shown_once(page: Page, sys
     page.get_by_label("Key name").fill("Browser test key")
     page.get_by_role("button", name="Create API key").click()
     secret = page.get_by_test_id("new-api-key-value").inner_text()
-    assert secret.startswith("gw_live_")
+    assert secret.startswith("sk_test_")  # the PSP is the sandbox: test mode
     expect(page.get_by_test_id("api-key-table")).to_contain_text("Browser test key")
     page.reload()
     expect(page.get_by_test_id("new-api-key")).to_have_count(0)

@@ -24,7 +24,7 @@ def test_api_key_is_shown_once_and_stored_only_as_a_digest(client):
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     secret = page.split('data-testid="new-api-key-value">', 1)[1].split("<", 1)[0]
-    assert secret.startswith("gw_live_")
+    assert secret.startswith("sk_test_")  # the PSP is the sandbox: test mode
     assert api_keys.authenticate(secret).merchant_id == merchant.id
     stored = db.session.scalar(select(ApiKey))
     assert secret not in (stored.key_hash, stored.prefix) and secret.startswith(stored.prefix)

@@ -12,10 +12,11 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from flask_wtf import FlaskForm
 
 from webapp.domain.money import Money
+from webapp.domain.payments import RESUME
 from webapp.extensions import limiter
 from webapp.live.views import token_for
 from webapp.models import PaymentEvent
-from webapp.services import checkout, crypto
+from webapp.services import checkout, crypto, payment_methods
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 limiter.exempt(bp)
@@ -48,12 +49,22 @@ def _grouped_orders(event: PaymentEvent) -> list[dict]:
 def _render(event: PaymentEvent, *, returning: bool = False, status: int = 200):
     state = checkout.state_of(event)
     canceled = request.args.get("canceled") == "1" and state.state in ("redirect", "ready")
+    paying = request.args.get("paying") == "1"
+    if state.state == "redirect" and not (paying or returning or canceled):
+        state = RESUME  # back on this page while the payment page is open: say so, and offer to continue
+    # What the buyer paid with (paid) or must transfer (pending), from the PSP; only for those pages.
+    methods = payment_methods.of_checkout(event) if state.state in ("paid", "pending") else None
+    transfer = None
+    if methods is not None and state.state == "pending":
+        transfer = next((a.payments.bank_transfer for a in reversed(methods.attempts)
+                         if a.payments and a.payments.bank_transfer), None)
     return render_template(
         "checkout/page.html", event=event, state=state, canceled=canceled, returning=returning,
-        paying=request.args.get("paying") == "1", groups=_grouped_orders(event),
+        paying=paying, groups=_grouped_orders(event),
         total=Money(event.amount_total, event.currency).format(), buyer_email=crypto.decrypt(event.buyer_email_enc),
         merchant=event.merchant.name, live_token=token_for(event.id), form=PayForm(),
-        message=checkout.status_message(event, state),
+        message=checkout.status_message(event, state), paid_with=methods.paid_with if methods else None,
+        transfer=transfer,
     ), status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 

@@ -124,6 +124,12 @@ class BuyerState:
     can_retry: bool
 
 
+# The buyer came back to the checkout page (Back, or the link again) while its payment page is still open: nothing
+# is redirecting them, so the page must not say "Redirecting"; it offers to continue to the payment page.
+RESUME = BuyerState("redirect", "Payment page open", "You started paying on the secure payment page. Continue there "
+                    "to finish; nothing has been charged yet.", False)
+
+
 def buyer_state(status: OrderStatus, *, attempt: int, has_session_url: bool, failure_code: str | None,
                 retrying: bool = False) -> BuyerState:
     if status is OrderStatus.SUCCESS:

@@ -41,6 +41,8 @@ class User(UserMixin, Model):
             "(role = 'admin' AND merchant_id IS NULL) OR (role = 'merchant' AND merchant_id IS NOT NULL)",
             name="merchant_matches_role",
         ),
+        CheckConstraint("merchant_role IS NULL OR merchant_role IN ('owner', 'developer', 'viewer')",
+                        name="merchant_role_known"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("usr"))
@@ -58,6 +60,8 @@ class User(UserMixin, Model):
     # accepted time step, so one code cannot be used twice.
     totp_secret_enc: Mapped[str | None] = mapped_column(Text)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # A merchant user's place in its team (webapp.domain.team.MemberRole); NULL for admins.
+    merchant_role: Mapped[str | None] = mapped_column(String(20))
 
     merchant: Mapped[Merchant | None] = relationship(back_populates="users")
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(back_populates="user", cascade="all, delete-orphan")

@@ -23,6 +23,7 @@ class PaymentEvent(Model):
         CheckConstraint("amount_total > 0", name="amount_positive"),
         Index("ix_payment_events_merchant_created", "merchant_id", "created_at", "id"),
         Index("ix_payment_events_status_updated", "status", "updated_at"),
+        Index("ix_payment_events_merchant_email", "merchant_id", "buyer_email_hash"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pay", 24))
@@ -35,6 +36,8 @@ class PaymentEvent(Model):
     # Buyer personal data, encrypted at rest (Fernet, DATA_ENCRYPTION_KEY).
     buyer_email_enc: Mapped[str] = mapped_column(Text)
     buyer_name_enc: Mapped[str | None] = mapped_column(Text)
+    # Keyed hash of the normalised email (webapp.services.lookup): search by email without decrypting every row.
+    buyer_email_hash: Mapped[str | None] = mapped_column(String(64))
     success_url: Mapped[str | None] = mapped_column(String(2048))
     cancel_url: Mapped[str | None] = mapped_column(String(2048))
     attempt: Mapped[int] = mapped_column(Integer, default=0)
@@ -57,6 +60,7 @@ class PaymentOrder(Model):
         UniqueConstraint("payment_event_id", "payment_order_id", name="uq_payment_orders_event_order"),
         CheckConstraint(f"status IN {_STATUSES}", name="status_known"),
         CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_payment_orders_order_ref", "payment_order_id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("po"))

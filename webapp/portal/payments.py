@@ -1,104 +1,69 @@
-"""Merchant portal: payments, one payment's orders, refunds, journal entries and timeline, and the Refund action.
+"""Merchant portal: the payments list (search, filters, keyset pages) and its CSV export.
 
-Routes on the portal blueprint (webapp/portal/__init__.py imports this module).
+Routes on the portal blueprint (webapp/portal/__init__.py imports this module); one payment's page is in
+webapp/portal/payment_page.py.
 """
 
 from __future__ import annotations
 
-import secrets
+from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, stream_with_context
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from sqlalchemy import select
-from wtforms import HiddenField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
 
-from webapp.auth.access import merchant_required, own_or_404
+from webapp.auth.access import merchant_required
+from webapp.dbtypes import utcnow
 from webapp.domain.errors import DomainError
-from webapp.domain.ledger import LABELS
-from webapp.domain.money import Money
-from webapp.domain.refunds import REASONS, RefundRequest
-from webapp.extensions import db
-from webapp.models import OrderFunds, PaymentActivity, PaymentEvent, PaymentOrder
-from webapp.portal import bp
-from webapp.services import balances, payments, refunds
+from webapp.domain.payment_words import LABELS, merchant_status
+from webapp.portal import bp, payments_csv
+from webapp.portal.payment_filters import PaymentFilterForm
+from webapp.services import payment_search
 
 PAYMENTS_PER_PAGE = 25
-REASON_LABELS = {"requested_by_customer": "Requested by the customer", "duplicate": "Duplicate payment",
-                 "fraudulent": "Fraudulent"}
 
 
-class RefundForm(FlaskForm):
-    amount = StringField("Amount", validators=[Optional(), Length(max=20)])
-    reason = SelectField("Reason", choices=[SelectChoice("", "No reason given")]
-                         + [SelectChoice(r, REASON_LABELS[r]) for r in REASONS], default="requested_by_customer")
-    # One key per rendered form: a double click or a resubmitted page replays the first refund, not a second.
-    idempotency_key = HiddenField()
+def abandoned_after() -> timedelta:
+    return timedelta(seconds=current_app.config["CHECKOUT_ABANDONED_AFTER_SECONDS"])
 
+
+@bp.app_template_global("merchant_status_of")
+def merchant_status_of(event) -> tuple[str, str]:
+    """(css name, label) of a checkout's status as the merchant reads it."""
+    status = merchant_status(event.status, event.failure_code, event.updated_at, utcnow(), abandoned_after())
+    return status.value, LABELS[status]
+
+
+def _query_args() -> dict[str, str]:
+    return {name: value for name, value in request.args.items() if name != "starting_after" and value}
 
 
 @bp.get("/payments")
 @merchant_required
 def payments_list():
     merchant = current_user.merchant
+    form = PaymentFilterForm(request.args).for_merchant(merchant)
+    query = _query_args()
+    if not form.validate():
+        return render_template("portal/payments.html", merchant=merchant, form=form, page=None, query=query,
+                               first_page=True), 400
+    after = request.args.get("starting_after") or request.args.get("after") or None
     try:
-        page = payments.list_page(merchant.id, PAYMENTS_PER_PAGE, request.args.get("after") or None)
+        page = payment_search.page(form.query(merchant.id), PAYMENTS_PER_PAGE, after)
     except DomainError:
         abort(404)
-    refunded = {event.id: sum(r.amount for r in refunds.for_payment(event.id) if r.status != "failed"
-                              and r.status != "canceled") for event in page.items}
-    return render_template("portal/payments.html", merchant=merchant, page=page, refunded=refunded,
-                           first_page=not request.args.get("after"))
+    return render_template("portal/payments.html", merchant=merchant, form=form, page=page, query=query,
+                           first_page=after is None)
 
 
-@bp.get("/payments/<payment_event_id>")
+@bp.get("/payments.csv")
 @merchant_required
-def payment(payment_event_id: str):
-    event = own_or_404(PaymentEvent, payment_event_id)
-    captured = {f.payment_order_id: f for f in db.session.scalars(
-        select(OrderFunds).where(OrderFunds.payment_event_id == event.id))}
-    found = refunds.for_payment(event.id)
-    left = {order.id: refunds.refundable_amount(order) for order in event.orders}
-    forms = {}
-    for order in event.orders:
-        form = RefundForm(prefix=f"refund-{order.id}", formdata=None)
-        form.idempotency_key.data = secrets.token_urlsafe(16)
-        if left[order.id]:
-            form.amount.data = Money(left[order.id], order.currency).decimal_string
-        forms[order.id] = form
-    timeline = db.session.scalars(select(PaymentActivity).where(PaymentActivity.payment_event_id == event.id)
-                                  .order_by(PaymentActivity.id)).all()
-    return render_template("portal/payment.html", event=event, captured=captured, refunds=found, left=left,
-                           forms=forms, entries=balances.entries_for_payment(event.id), timeline=timeline,
-                           orders_by_id={o.id: o for o in event.orders}, reason_labels=REASON_LABELS,
-                           labels={kind.value: label for kind, label in LABELS.items()})
-
-
-@bp.post("/payments/<payment_event_id>/orders/<order_id>/refund")
-@merchant_required
-def refund_order(payment_event_id: str, order_id: str):
-    event = own_or_404(PaymentEvent, payment_event_id)
-    order = db.session.get(PaymentOrder, order_id)
-    if order is None or order.payment_event_id != event.id:
-        abort(404)
-    form = RefundForm(prefix=f"refund-{order.id}")
-    if not form.validate_on_submit():
-        abort(400)
-    document = {"payment_order_id": order.payment_order_id}
-    if form.amount.data and form.amount.data.strip():
-        document["amount"] = form.amount.data.strip()
-    if form.reason.data:
-        document["reason"] = form.reason.data
-    try:
-        command = RefundRequest.from_json(document)
-        result = refunds.request(current_user.merchant, event.checkout_id, command, form.idempotency_key.data or None,
-                                 lambda r: {"id": r.id, "amount": Money(r.amount, r.currency).format()},
-                                 source="portal")
-    except DomainError as exc:
-        flash(f"Refund not possible: {exc.message}", "error")
-    else:
-        flash(f"Refund of {result.body['amount']} requested for order {order.payment_order_id}. The seller's wallet "
-              "was debited; the refund completes when the payment provider confirms it.", "success")
-    return redirect(url_for("portal.payment", payment_event_id=event.id))
+def payments_csv_export():
+    merchant = current_user.merchant
+    form = PaymentFilterForm(request.args).for_merchant(merchant)
+    if not form.validate():
+        abort(400, "Fix the filters on the payments page, then export again.")
+    body = payments_csv.rows(form.query(merchant.id), abandoned_after())
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    return Response(stream_with_context(body), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="payments-{stamp}.csv"',
+        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})

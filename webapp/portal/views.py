@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
 from webapp.auth.access import merchant_required
 from webapp.domain.errors import DomainError
+from webapp.domain.payment_words import MerchantStatus
 from webapp.portal import bp
+from webapp.portal import charts as charts_
 from webapp.portal.forms import ApiKeyForm, ConfirmForm
-from webapp.services import api_keys, reveal
+from webapp.portal.payments import abandoned_after
+from webapp.services import api_keys, payment_search, portal_overview, reveal
+from webapp.services.payment_search import PaymentQuery
 
 
 @bp.get("")
 @merchant_required
 def dashboard():
     merchant = current_user.merchant
-    keys = api_keys.list_for(merchant)
+    found = portal_overview.overview(merchant.id)
+    charts = None
+    if found.figures:
+        main = found.figures[0]
+        charts = {"volume": charts_.volume_chart(found.days, main.currency, main.daily_gross, main.daily_net),
+                  "payments": charts_.payments_chart(found.days, main.daily_payments)}
+    open_now = payment_search.count(PaymentQuery(merchant.id, status=MerchantStatus.OPEN,
+                                                 abandoned_after=abandoned_after()))
     return render_template("portal/dashboard.html", merchant=merchant, sellers=merchant.seller_accounts,
-                           active_keys=[k for k in keys if k.active])
+                           overview=found, charts=charts, first_day=found.days[0], last_day=found.days[-1],
+                           open_checkouts=open_now)
 
 
 @bp.route("/api-keys", methods=["GET", "POST"])
@@ -43,7 +55,9 @@ def keys():
     records = api_keys.list_for(merchant)
     new_key = next((k for k in records if secret and secret.startswith(k.prefix)), None) if secret else None
     response = render_template("portal/api_keys.html", merchant=merchant, keys=records, form=form,
-                               new_key=new_key, new_secret=secret, confirm=ConfirmForm())
+                               new_key=new_key, new_secret=secret, confirm=ConfirmForm(),
+                               test_mode=api_keys.key_prefix() == api_keys.TEST_PREFIX,
+                               last_used_interval=current_app.config["API_KEY_LAST_USED_INTERVAL_SECONDS"])
     # The page may carry a secret shown once: keep it out of every cache.
     return response, status, {"Cache-Control": "no-store"}
 

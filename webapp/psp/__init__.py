@@ -17,6 +17,7 @@ from webapp.psp.stripe_objects import read_notice, subscribed_events
 from webapp.psp.types import (
     BankAccountDetails,
     BankAccountState,
+    BankTransferInstructions,
     ChargeFunds,
     ChargeRefunded,
     CheckoutSession,
@@ -30,6 +31,8 @@ from webapp.psp.types import (
     NewRefund,
     NewReversal,
     NewTransfer,
+    PaymentMethodKind,
+    PaymentTry,
     PspBankAccount,
     PspPayout,
     PspPayoutStatus,
@@ -37,19 +40,22 @@ from webapp.psp.types import (
     PspRefundStatus,
     PspReversal,
     PspTransfer,
+    SessionPayments,
     SessionState,
+    TryResult,
 )
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 __all__ = [
-    "BATCH", "CONCURRENCY", "BankAccountDetails", "BankAccountState", "ChargeFunds", "ChargeRefunded",
-    "CheckoutSession", "ConnectedAccount", "FundsAvailable", "LineItem", "MalformedNotice", "NewBankAccount",
-    "NewCheckoutSession", "NewConnectedAccount", "NewPayout", "NewRefund", "NewReversal", "NewTransfer", "Notice",
-    "NoticeKind", "Psp", "PspBankAccount", "PspError", "PspPayout", "PspPayoutStatus", "PspRefund",
-    "PspRefundStatus", "PspRejected", "PspReversal", "PspTransfer", "PspUnavailable", "SessionState",
-    "WebhookRejected", "call_each", "get_psp", "read_notice", "subscribed_events",
+    "BATCH", "CONCURRENCY", "BankAccountDetails", "BankAccountState", "BankTransferInstructions", "ChargeFunds",
+    "ChargeRefunded", "CheckoutSession", "ConnectedAccount", "FundsAvailable", "LineItem", "MalformedNotice",
+    "NewBankAccount", "NewCheckoutSession", "NewConnectedAccount", "NewPayout", "NewRefund", "NewReversal",
+    "NewTransfer", "Notice", "NoticeKind", "PaymentMethodKind", "PaymentTry", "Psp", "PspBankAccount", "PspError",
+    "PspPayout", "PspPayoutStatus", "PspRefund", "PspRefundStatus", "PspRejected", "PspReversal", "PspTransfer",
+    "PspUnavailable", "SessionPayments", "SessionState", "TryResult", "WebhookRejected", "call_each", "get_psp",
+    "read_notice", "subscribed_events",
 ]
 
 
@@ -85,6 +91,8 @@ class Psp(Protocol):
     def retrieve_checkout_session(self, session_id: str) -> CheckoutSession: ...
 
     def expire_checkout_session(self, session_id: str) -> CheckoutSession: ...
+
+    def session_payments(self, session_id: str) -> SessionPayments: ...
 
     def retrieve_charge_funds(self, payment_intent_id: str) -> ChargeFunds: ...
 

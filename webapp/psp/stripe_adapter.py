@@ -37,8 +37,10 @@ from webapp.psp import (
     PspReversal,
     PspTransfer,
     PspUnavailable,
+    SessionPayments,
     WebhookRejected,
     stripe_objects,
+    stripe_payments,
 )
 
 _RETRYABLE = (stripe.APIConnectionError, stripe.RateLimitError)
@@ -149,6 +151,8 @@ class StripePsp:
             "metadata": request.metadata,
             "payment_intent_data": {"transfer_group": request.transfer_group, "metadata": request.metadata},
         }
+        if request.display_name:
+            params["branding_settings"] = {"display_name": request.display_name[:100]}
         created = self._call("create_checkout_session", lambda: self._client.v1.checkout.sessions.create(
             params, {"idempotency_key": request.idempotency_key}))  # type: ignore[arg-type]
         return self._read(stripe_objects.session, created)
@@ -161,6 +165,20 @@ class StripePsp:
     def expire_checkout_session(self, session_id: str) -> CheckoutSession:
         expired = self._call("expire_checkout_session", lambda: self._client.v1.checkout.sessions.expire(session_id))
         return self._read(stripe_objects.session, expired)
+
+    def session_payments(self, session_id: str) -> SessionPayments:
+        """The session's PaymentIntent (with its next action) and every charge made for it, in two calls."""
+        found = self._call(lambda: self._client.v1.checkout.sessions.retrieve(
+            session_id, {"expand": ["payment_intent"]})).to_dict()
+        intent = found.get("payment_intent")
+        if not isinstance(intent, dict):
+            return SessionPayments(session_id, (), None)
+        charges = self._call(lambda: self._client.v1.charges.list(
+            {"payment_intent": intent["id"], "limit": 100})).to_dict()
+        try:
+            return stripe_payments.session_payments(session_id, intent, charges.get("data") or [])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PspRejected(f"unexpected answer from the PSP: {exc}") from exc
 
     def retrieve_charge_funds(self, payment_intent_id: str) -> ChargeFunds:
         """The PaymentIntent's charge and its balance transaction (fee, net, available_on), in one call."""

@@ -31,6 +31,7 @@ class NewCheckoutSession:
     customer_email: str
     transfer_group: str
     metadata: dict[str, str] = field(default_factory=dict)
+    display_name: str | None = None  # the business name the buyer sees on the page: the merchant's
 
 
 class SessionState(StrEnum):
@@ -54,6 +55,54 @@ class CheckoutSession:
     outcome: Outcome | None
     client_reference_id: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+
+
+class PaymentMethodKind(StrEnum):
+    CARD = "card"
+    WALLET = "wallet"
+    BANK_TRANSFER = "bank_transfer"
+    OTHER = "other"
+
+
+class TryResult(StrEnum):
+    SUCCEEDED = "succeeded"
+    PENDING = "pending"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True)
+class PaymentTry:
+    """One try to pay a session (a charge at the PSP), declined ones included. Only a card's brand and last
+    four digits are known: the PSP never hands out the number."""
+
+    method: PaymentMethodKind
+    brand: str | None
+    last4: str | None
+    result: TryResult
+    decline_reason: str | None
+    created: int  # PSP time, Unix seconds
+
+
+@dataclass(frozen=True)
+class BankTransferInstructions:
+    """What the buyer must transfer, and where to, to pay by bank transfer."""
+
+    amount: int
+    currency: str
+    iban: str
+    bic: str | None
+    account_holder: str | None
+    reference: str
+
+
+@dataclass(frozen=True)
+class SessionPayments:
+    """Every try to pay one Checkout Session, oldest first, and the bank transfer instructions if the buyer
+    chose a bank transfer that has not arrived yet."""
+
+    session_id: str
+    tries: tuple[PaymentTry, ...]
+    bank_transfer: BankTransferInstructions | None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ def _new_user(email: str, password: str, role: str, merchant: Merchant | None) -
     check_strength(password, current_app.config["MIN_PASSWORD_LENGTH"])
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(f"A user with email {email} already exists.", param="email")
-    return User(email=email, password_hash=hash_password(password), role=role, merchant=merchant)
+    return User(email=email, password_hash=hash_password(password), role=role, merchant=merchant,
+                merchant_role="owner" if role == "merchant" else None)  # a merchant's first user owns it
 
 
 def create_admin(email: str, password: str) -> User:

@@ -70,7 +70,7 @@ def status_message(event: PaymentEvent, state: BuyerState | None = None) -> dict
                "message": state.message, "can_retry": state.can_retry}
     if state.state == "redirect":
         message["redirect_url"] = event.psp_session_url
-    if state.state == "paid" and event.success_url:
+    if state.state in ("paid", "pending") and event.success_url:
         message["continue_url"] = event.success_url
     return message
 

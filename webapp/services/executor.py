@@ -45,6 +45,7 @@ def _session_request(event: PaymentEvent, attempt: int) -> NewCheckoutSession:
         customer_email=crypto.decrypt(event.buyer_email_enc),
         transfer_group=event.id,
         metadata=metadata,
+        display_name=event.merchant.name,
     )
 
 
@@ -53,7 +54,8 @@ def _plan(messages: list[Claimed]) -> list[_Plan | None]:
     ids = [m.payload["event"] for m in messages]
     events = {e.id: e for e in db.session.scalars(
         select(PaymentEvent).where(PaymentEvent.id.in_(ids))
-        .options(selectinload(PaymentEvent.orders).selectinload(PaymentOrder.seller)))}
+        .options(selectinload(PaymentEvent.orders).selectinload(PaymentOrder.seller),
+                 selectinload(PaymentEvent.merchant)))}
     previous = {(s.payment_event_id, s.attempt): s for s in db.session.scalars(
         select(PspSession).where(PspSession.payment_event_id.in_(ids), PspSession.status == SessionState.OPEN))}
     plans: list[_Plan | None] = []

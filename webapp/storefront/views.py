@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -91,6 +92,33 @@ def checkout():
     return redirect(response.json()["checkout_url"], code=303)
 
 
+# What the shop tells its buyer for each status the API reports (a merchant's own words, as any shop would choose).
+ORDER_WORDS = {
+    "SUCCESS": ("paid", "Thank you for your order", "is paid. The sellers have been notified."),
+    "PENDING": ("pending", "Waiting for your payment",
+                "is waiting for your bank transfer. We ship it as soon as the money arrives."),
+    "FAILED": ("failed", "Payment not completed", "is not paid: the payment did not go through."),
+    "NOT_STARTED": ("open", "Payment not completed", "is not paid yet."),
+    "EXECUTING": ("open", "Payment not completed", "is not paid yet."),
+}
+
+
 @bp.get("/thanks")
 def thanks():
-    return render_template("storefront/thanks.html", order=request.args.get("order", ""))
+    """Asks the API for the order's real status, as a merchant's server does (the buyer can edit `?order=`)."""
+    order = request.args.get("order", "").strip()[:255]
+    found = None
+    if order:
+        demo = _demo()
+        try:
+            response = requests.get(f"{current_app.config['PUBLIC_BASE_URL']}/v1/payments/{quote(order, safe='')}",
+                                    timeout=10, headers={"Authorization": f"Bearer {demo['DEMO_API_KEY']}"})
+        except requests.RequestException as exc:
+            abort(502, f"The payments API did not answer: {exc}")
+        if response.status_code == 200:
+            found = response.json()
+        elif response.status_code != 404:
+            abort(502, "The payments API could not tell the order's status; reload in a moment.")
+    if found is None:
+        return render_template("storefront/thanks.html", order=order, words=None), 404
+    return render_template("storefront/thanks.html", order=order, payment=found, words=ORDER_WORDS[found["status"]])
