@@ -96,6 +96,8 @@ class Config:
     def __init__(self) -> None:
         self.SECRET_KEY = _env("SECRET_KEY")
         self.DATA_ENCRYPTION_KEY = _env("DATA_ENCRYPTION_KEY")
+        # Key of the keyed hash admins find payments by buyer email with (default: derived from DATA_ENCRYPTION_KEY).
+        self.BUYER_LOOKUP_KEY = _env("BUYER_LOOKUP_KEY")
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
             _env_or("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gateway.db'}")
         )

@@ -89,4 +89,7 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, user_id)
+        from webapp.services.accounts import may_sign_in
+
+        user = db.session.get(User, user_id)
+        return user if user is not None and may_sign_in(user) else None

@@ -2,6 +2,7 @@
 
 from webapp.models.accounts import Merchant, User
 from webapp.models.api_keys import ApiKey
+from webapp.models.audit import AuditEntry
 from webapp.models.infrastructure import IdempotencyKey, OutboxMessage, PspEvent
 from webapp.models.ledger import LedgerAccount, LedgerEntry, LedgerPosting, OrderFunds, PspAvailability, PspCharge
 from webapp.models.payments import PaymentActivity, PaymentEvent, PaymentOrder, PspSession
@@ -18,7 +19,7 @@ from webapp.models.reconciliation import (
 from webapp.models.refunds import Refund
 from webapp.models.sellers import SellerAccount
 
-__all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPosting", "Merchant", "OrderFunds",
+__all__ = ["ApiKey", "AuditEntry", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPosting", "Merchant", "OrderFunds",
            "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder", "Payout", "PayoutItem",
            "PspAvailability", "PspCharge", "PspEvent", "PspSession", "ReconAction", "ReconImport",
            "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "Refund", "SellerAccount", "User"]

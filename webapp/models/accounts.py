@@ -26,6 +26,8 @@ class Merchant(Model):
     default_payout_schedule: Mapped[str | None] = mapped_column(Text)  # JSON of domain.payouts.Schedule
     default_minimum_payout_minor: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by an admin: the merchant's API keys and portal users stop working until it is enabled again.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     users: Mapped[list[User]] = relationship(back_populates="merchant")
     seller_accounts = relationship("SellerAccount", back_populates="merchant", order_by="SellerAccount.created_at")

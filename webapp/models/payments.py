@@ -35,6 +35,9 @@ class PaymentEvent(Model):
     # Buyer personal data, encrypted at rest (Fernet, DATA_ENCRYPTION_KEY).
     buyer_email_enc: Mapped[str] = mapped_column(Text)
     buyer_name_enc: Mapped[str | None] = mapped_column(Text)
+    # A keyed hash of the normalized email (webapp.services.crypto.lookup_hash): admins find a buyer's payments
+    # without the email being stored in the clear.
+    buyer_email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     success_url: Mapped[str | None] = mapped_column(String(2048))
     cancel_url: Mapped[str | None] = mapped_column(String(2048))
     attempt: Mapped[int] = mapped_column(Integer, default=0)

@@ -10,6 +10,7 @@ from webapp.dbtypes import utcnow
 from webapp.domain.errors import Conflict, NotFound, ValidationError
 from webapp.extensions import db
 from webapp.models import Merchant, User
+from webapp.services import audit
 from webapp.services.passwords import check_strength, hash_password, verify_password
 
 
@@ -35,15 +36,18 @@ def create_admin(email: str, password: str) -> User:
     return user
 
 
-def create_merchant(name: str, email: str, password: str) -> Merchant:
-    """A merchant and its first user, who signs in to the merchant portal."""
+def create_merchant(name: str, email: str, password: str, *, actor: audit.Actor | None = None) -> Merchant:
+    """A merchant and its first user, who signs in to the merchant portal (audited)."""
     name = name.strip()
     if not name:
         raise ValidationError("Merchant name is required.", param="name")
     if db.session.scalar(select(Merchant.id).where(func.lower(Merchant.name) == name.lower())):
         raise Conflict(f"A merchant named {name!r} already exists.", param="name")
     merchant = Merchant(name=name)
-    db.session.add_all([merchant, _new_user(email, password, "merchant", merchant)])
+    user = _new_user(email, password, "merchant", merchant)
+    db.session.add_all([merchant, user])
+    db.session.flush()
+    audit.note("merchant.create", "merchant", merchant.id, {"name": name, "user": user.email}, actor=actor)
     db.session.commit()
     return merchant
 
@@ -56,6 +60,11 @@ def find_merchant(ref: str) -> Merchant:
     return merchant
 
 
+def may_sign_in(user: User) -> bool:
+    """False for the users of a merchant an admin disabled (their sessions end too: see the user loader)."""
+    return user.merchant is None or user.merchant.disabled_at is None
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The user for these credentials, or None; the same work is done whether the email exists or not."""
     try:
@@ -66,6 +75,8 @@ def authenticate(email: str, password: str) -> User | None:
     if not verify_password(user.password_hash if user else None, password):
         return None
     assert user is not None
+    if not may_sign_in(user):
+        return None
     user.last_login_at = utcnow()
     db.session.commit()
     return user

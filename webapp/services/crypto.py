@@ -6,6 +6,8 @@ can be rotated without rewriting old rows at once.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -42,3 +44,20 @@ def encrypt_optional(text: str | None) -> str | None:
 
 def decrypt_optional(token: str | None) -> str | None:
     return decrypt(token) if token is not None else None
+
+
+def lookup_key(config: dict) -> bytes:
+    """The key of lookup hashes: BUYER_LOOKUP_KEY, or one derived from the first DATA_ENCRYPTION_KEY (set
+    BUYER_LOOKUP_KEY before rotating that key, or stored hashes stop matching)."""
+    explicit = config.get("BUYER_LOOKUP_KEY")
+    if explicit:
+        return explicit.encode()
+    first = config["DATA_ENCRYPTION_KEY"].split(",")[0].strip()
+    return hmac.new(first.encode(), b"paysplit buyer lookup v1", hashlib.sha256).digest()
+
+
+def lookup_hash(email: str, config: dict | None = None) -> str:
+    """A keyed hash (HMAC-SHA256) of a normalized email: equal emails give equal hashes, so payments can be found
+    by the buyer's email while only its ciphertext is stored; without the key the hash reveals nothing."""
+    key = lookup_key(config if config is not None else current_app.config)
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()

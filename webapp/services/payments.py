@@ -88,6 +88,7 @@ def _insert(merchant_id: str, command: CreatePayment, sellers: list[SellerAccoun
         id=new_id("pay", 24), merchant_id=merchant_id, checkout_id=command.checkout_id,
         request_hash=command.request_hash, currency=command.currency, amount_total=command.total.minor,
         status="NOT_STARTED", attempt=0, buyer_email_enc=crypto.encrypt(command.buyer_email),
+        buyer_email_hash=crypto.lookup_hash(command.buyer_email),
         buyer_name_enc=crypto.encrypt_optional(command.buyer_name), success_url=command.success_url,
         cancel_url=command.cancel_url, psp_session_id=None, psp_session_url=None, failure_code=None,
         created_at=now, updated_at=now,
