@@ -8,8 +8,8 @@ from flask.cli import AppGroup
 from webapp.domain.errors import DomainError
 from webapp.domain.sellers import NewSeller
 from webapp.services import accounts, api_keys
-from webapp.services.audit import Actor
 from webapp.services import sellers as seller_service
+from webapp.services.audit import Actor
 
 
 def _fail(exc: DomainError) -> None:

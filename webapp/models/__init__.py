@@ -19,7 +19,8 @@ from webapp.models.reconciliation import (
 from webapp.models.refunds import Refund
 from webapp.models.sellers import SellerAccount
 
-__all__ = ["ApiKey", "AuditEntry", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPosting", "Merchant", "OrderFunds",
+__all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPosting", "Merchant", "OrderFunds",
            "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder", "Payout", "PayoutItem",
            "PspAvailability", "PspCharge", "PspEvent", "PspSession", "ReconAction", "ReconImport",
            "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "Refund", "SellerAccount", "User"]
+__all__ += ["AuditEntry"]

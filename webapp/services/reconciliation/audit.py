@@ -8,8 +8,8 @@ import json
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.services import audit as audit_log
 from webapp.models import ReconAction, ReconMismatch
+from webapp.services import audit as audit_log
 
 _STATE = ("status", "class_name", "owner", "amount_psp", "amount_ours", "fee_psp", "fee_ours", "currency",
           "entry_id", "escalated")
