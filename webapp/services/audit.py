@@ -46,10 +46,10 @@ def current_actor() -> Actor:
     if not has_request_context():
         return Actor.system()
     ip = request.remote_addr
-    if getattr(g, "api_key_id", None):
-        return Actor(f"api_key:{g.api_key_id}", ip)
     if current_user and current_user.is_authenticated:
         return Actor(current_user.email, ip)
+    if getattr(g, "api_key_id", None) and request.authorization is not None:  # set by api_key_required
+        return Actor(f"api_key:{g.api_key_id}", ip)
     return Actor(SYSTEM, ip)
 
 
