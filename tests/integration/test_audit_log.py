@@ -15,8 +15,8 @@ from tests.support import console, factories
 from tests.support import ledger as books
 from tests.support import payments as pay
 from tests.support.forms import csrf_token, login
-from webapp.extensions import db
 from webapp.domain.errors import ValidationError
+from webapp.extensions import db
 from webapp.services import audit, funds
 
 

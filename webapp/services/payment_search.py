@@ -37,6 +37,7 @@ from webapp.models import (
     Refund,
 )
 from webapp.services import crypto
+from webapp.services.pipeline_reads import pairs
 
 PAGE = 50
 
@@ -109,7 +110,7 @@ def search(query: PaymentQuery, *, after: str | None = None, limit: int = PAGE) 
                                    .limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    names = dict(db.session.execute(select(Merchant.id, Merchant.name)
+    names = pairs(db.session.execute(select(Merchant.id, Merchant.name)
                                     .where(Merchant.id.in_({r.merchant_id for r in rows})))) if rows else {}
     return PaymentPage(rows, names, encode_cursor(rows[-1]) if more and rows else None)
 

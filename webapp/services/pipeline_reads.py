@@ -28,6 +28,11 @@ QUEUES = tuple(q.value for q in Queue)
 DEAD = "dead"
 
 
+def pairs(result) -> dict:
+    """A two-column result as a dict of the first column to the second."""
+    return {key: value for key, value in result}
+
+
 def _redis(connection: Redis | None) -> Redis:
     return connection or redis_conn.client
 
@@ -96,11 +101,11 @@ def _concerns_of_payloads(payloads: dict[int, dict]) -> dict[int, Concern]:
     sessions = {p["session"] for p in payloads.values() if "session" in p}
     intents = {p["payment_intent"] for p in payloads.values() if "payment_intent" in p}
     refunds = {p["refund"] for p in payloads.values() if "refund" in p}
-    by_session = dict(db.session.execute(select(PspSession.id, PspSession.payment_event_id)
+    by_session = pairs(db.session.execute(select(PspSession.id, PspSession.payment_event_id)
                                          .where(PspSession.id.in_(sessions)))) if sessions else {}
-    by_intent = dict(db.session.execute(select(PspSession.payment_intent_id, PspSession.payment_event_id)
+    by_intent = pairs(db.session.execute(select(PspSession.payment_intent_id, PspSession.payment_event_id)
                                         .where(PspSession.payment_intent_id.in_(intents)))) if intents else {}
-    by_refund = dict(db.session.execute(select(Refund.id, Refund.payment_event_id)
+    by_refund = pairs(db.session.execute(select(Refund.id, Refund.payment_event_id)
                                         .where(Refund.id.in_(refunds)))) if refunds else {}
     found: dict[int, Concern] = {}
     for key, p in payloads.items():
