@@ -35,3 +35,17 @@ def audits(action: str | None = None) -> list[AuditEntry]:
     found = list(db.session.scalars(query))
     db.session.rollback()
     return found
+
+
+def worker_env(app, redis_url: str) -> dict[str, str]:
+    """The environment of a real worker process (`python -m workers`) on the test app's database and Redis."""
+    import os
+
+    from tests.integration.conftest import WEBHOOK_SECRET
+    from tests.support.sandbox import API_KEY
+
+    config = app.config
+    return {"APP_ENV": "test", "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": redis_url,
+            "RATELIMIT_STORAGE_URI": redis_url, "STRIPE_API_BASE": config["STRIPE_API_BASE"], "STRIPE_API_KEY": API_KEY,
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "PUBLIC_BASE_URL": config["PUBLIC_BASE_URL"],
+            "OUTBOX_BACKOFF_SECONDS": "0.1", "INSTANCE_PATH": os.environ["INSTANCE_PATH"]}
