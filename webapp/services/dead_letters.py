@@ -21,7 +21,7 @@ from webapp.domain.errors import Conflict, NotFound
 from webapp.extensions import db, redis_conn
 from webapp.models import OutboxMessage, PspEvent
 from webapp.services import audit, inbox, wakeups
-from webapp.services.pipeline_reads import DEAD, QUEUES
+from webapp.services.pipeline_reads import DEAD, QUEUES, error_of
 
 DISCARDED = "discarded"
 
@@ -107,7 +107,7 @@ def retry_job(queue: str, job_id: str, *, actor: audit.Actor | None = None, conn
     except InvalidJobOperation as exc:
         raise Conflict(f"Job {job_id} cannot be requeued: {exc}")
     audit.note("dead_letter.retry", "rq_job", job_id, {"queue": queue, "function": job.func_name,
-               "args": list(job.args or ()), "error": (job.exc_info or "").strip().splitlines()[-1:]}, actor=actor)
+               "args": list(job.args or ()), "error": error_of(job).strip().splitlines()[-1:]}, actor=actor)
     db.session.commit()
     return job
 
@@ -115,7 +115,7 @@ def retry_job(queue: str, job_id: str, *, actor: audit.Actor | None = None, conn
 def discard_job(queue: str, job_id: str, *, actor: audit.Actor | None = None, connection: Redis | None = None) -> None:
     registry, job = _failed(queue, job_id, connection)
     detail = {"queue": queue, "function": job.func_name, "args": list(job.args or ()),
-              "error": (job.exc_info or "").strip().splitlines()[-1:]}
+              "error": error_of(job).strip().splitlines()[-1:]}
     registry.remove(job, delete_job=True)
     audit.note("dead_letter.discard", "rq_job", job_id, detail, actor=actor)
     db.session.commit()

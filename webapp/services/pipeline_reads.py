@@ -188,6 +188,12 @@ class FailedJob:
         return lines[-1] if lines else ""
 
 
+def error_of(job: Job) -> str:
+    """The exception a failed job ended with (RQ keeps it with the job's latest result)."""
+    result = job.latest_result()
+    return (result.exc_string or "") if result is not None else ""
+
+
 def failed_jobs(limit: int = 50, connection: Redis | None = None) -> list[FailedJob]:
     """The newest failed jobs of every queue."""
     client = _redis(connection)
@@ -199,7 +205,7 @@ def failed_jobs(limit: int = 50, connection: Redis | None = None) -> list[Failed
                 continue
             ended = job.ended_at.replace(tzinfo=utcnow().tzinfo) if job.ended_at and job.ended_at.tzinfo is None \
                 else job.ended_at
-            found.append(FailedJob(name, job.id, job.func_name or "", tuple(job.args or ()), job.exc_info or "",
+            found.append(FailedJob(name, job.id, job.func_name or "", tuple(job.args or ()), error_of(job),
                                    ended))
     return found
 
