@@ -46,6 +46,8 @@ def test_search_reapply_and_discard(app, client, gateway_psp):
                    "the poisoned event to be given up on")
 
     console.admin_client(client)
+    health = client.get("/admin/health").get_data(as_text=True)
+    assert re.search(r"webhook lag, median of the last [1-9]\d* events", health)  # applied events were measured
     assert _listed(client, id=completed.id) == [completed.id]
     assert completed.id in _listed(client, id=paid.psp_session_id)  # by the object it is about
     assert set(_listed(client, type="checkout.session.")) >= {completed.id}

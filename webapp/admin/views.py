@@ -51,8 +51,7 @@ def _merchant_page(record: Merchant, *, rename: RenameForm | None = None, fees: 
     keys = db.session.scalars(select(ApiKey).where(ApiKey.merchant_id == record.id)
                               .order_by(ApiKey.created_at.desc())).all()
     schedule = funds.fee_schedule(record)
-    fees = fees or FeesForm(data={"bps": record.fee_bps, "fixed_minor": record.fee_fixed_minor,
-                                  "use_default": record.fee_bps is None and record.fee_fixed_minor is None})
+    fees = fees or FeesForm(data={"bps": schedule.bps, "fixed_minor": schedule.fixed_minor})
     return render_template("admin/merchant.html", merchant=record, keys=keys, users=merchant_admin.users(record.id),
                            schedule=schedule, rename=rename or RenameForm(data={"name": record.name}), fees=fees,
                            disable=disable or DisableForm(), action=ActionForm(),

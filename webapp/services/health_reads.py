@@ -8,7 +8,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from webapp.dbtypes import utcnow
 from webapp.extensions import db
@@ -18,6 +18,7 @@ from webapp.services import pipeline_reads
 from webapp.services.pipeline_reads import Backlog
 
 LAG_SAMPLE = 200
+GIVEN_UP = (pipeline_reads.DEAD, "discarded")  # never applied: no lag to measure
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,13 @@ class Health:
 
 def webhook_lag(sample: int = LAG_SAMPLE) -> Lag:
     rows = db.session.execute(select(PspEvent.payload, PspEvent.processed_at)
-                              .where(PspEvent.processed_at.is_not(None), PspEvent.result != pipeline_reads.DEAD)
+                              .where(PspEvent.processed_at.is_not(None),
+                                     or_(PspEvent.result.is_(None), PspEvent.result.not_in(GIVEN_UP)))
                               .order_by(PspEvent.processed_at.desc()).limit(sample)).all()
     lags = []
     for payload, processed_at in rows:
+        if processed_at is None:
+            continue
         try:
             created = datetime.fromtimestamp(read_notice(payload).created, UTC)
         except ValueError:

@@ -134,10 +134,12 @@ def event_concerns(object_ids: set[str]) -> dict[str, Concern]:
                 found[key] = Concern("payment", payment)
     for psp_refund, payment in db.session.execute(select(Refund.psp_refund_id, Refund.payment_event_id)
                                                   .where(Refund.psp_refund_id.in_(ids))):
-        found[psp_refund] = Concern("payment", payment)
+        if psp_refund:
+            found[psp_refund] = Concern("payment", payment)
     for psp_payout, payout in db.session.execute(select(Payout.psp_payout_id, Payout.id)
                                                  .where(Payout.psp_payout_id.in_(ids))):
-        found[psp_payout] = Concern("payout", payout)
+        if psp_payout:
+            found[psp_payout] = Concern("payout", payout)
     return found
 
 
