@@ -1,7 +1,7 @@
 """accounts: sessions that end (session version), disabled users, TOTP second factor and recovery codes
 
 Revision ID: 0007_harden_auth
-Revises: 0006
+Revises: 0007_observability
 Create Date: 2026-11-30 11:00:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007_harden_auth'
-down_revision = '0006'
+down_revision = '0007_observability'
 branch_labels = None
 depends_on = None
 

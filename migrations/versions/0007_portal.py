@@ -7,7 +7,7 @@
 - payment_orders.payment_order_id is indexed: the portal searches payments by the merchant's order id.
 
 Revision ID: 0007_portal
-Revises: 0006
+Revises: 0007_harden_auth
 Create Date: 2026-11-30 11:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007_portal'
-down_revision = '0006'
+down_revision = '0007_harden_auth'
 branch_labels = None
 depends_on = None
 

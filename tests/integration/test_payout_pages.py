@@ -8,9 +8,11 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from tests.support import factories
 from tests.support import ledger as books
@@ -19,7 +21,7 @@ from tests.support import payouts as po
 from tests.support.forms import csrf_token, login
 from webapp.admin import payouts as admin_pages
 from webapp.extensions import db
-from webapp.models import SellerAccount
+from webapp.models import AuditEntry, SellerAccount
 from webapp.portal import payouts as payout_pages
 
 OWNER = "owner@payouts.example.com"
@@ -122,7 +124,8 @@ def test_failed_payout_in_plain_words_admin_retries_once_the_bank_account_is_rep
                                                                                        monkeypatch):
     merchant = factories.merchant(email=OWNER)
     (seller,) = po.onboarded_sellers(merchant, [po.NO_ACCOUNT_IBAN])
-    books.paid_checkout(client, pay.Api(client, factories.api_key(merchant)), [seller], psp.url, amounts=("12.00",))
+    paid = books.paid_checkout(client, pay.Api(client, factories.api_key(merchant)), [seller], psp.url,
+                               amounts=("12.00",))
     po.make_available(psp.url)
     po.run_and_submit()
     po.settle_payouts(psp.url)
@@ -171,6 +174,9 @@ def test_failed_payout_in_plain_words_admin_retries_once_the_bank_account_is_rep
     assert retried.status_code == 302
     new = po.payouts_of(seller.id)[-1]
     assert new.id != failed.id and new.source == "admin_retry" and new.amount == failed.amount
+    [audited] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "payout.pay_now")).all()
+    assert (audited.actor, audited.target_id, json.loads(audited.detail)["source"]) == (
+        "admin@platform.example.com", new.id, "admin_retry")
     after = _page(client, "/admin/payouts")
     assert f"Payout {new.id} of {new.amount / 100:.2f} USD to “Seller 0” started (retry of {failed.id})" in after
     assert "No failed payouts are waiting" in after
@@ -181,6 +187,8 @@ def test_failed_payout_in_plain_words_admin_retries_once_the_bank_account_is_rep
     po.drain_payouts()
     po.settle_payouts(psp.url)
     pay.wait_until(lambda: (po.drain_payouts(), po.payouts_of(seller.id)[-1].status == "paid")[1], what="paid")
+    for payout_ref in (new.id, po.payouts_of(seller.id)[-1].psp_payout_id):  # the console finds what it settled
+        assert f'data-testid="payment-{paid.id}"' in _page(client, f"/admin/payments?q={payout_ref}")
 
     monkeypatch.setattr(admin_pages, "PAYOUTS_PER_PAGE", 1)
     newest = _page(client, "/admin/payouts")

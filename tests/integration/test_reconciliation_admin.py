@@ -16,7 +16,7 @@ from tests.support import payments as pay
 from tests.support import reconciliation as recon
 from tests.support.forms import csrf_token, login
 from webapp.extensions import db
-from webapp.models import LedgerEntry, ReconAction, ReconMismatch
+from webapp.models import AuditEntry, LedgerEntry, ReconAction, ReconMismatch
 
 
 @pytest.fixture
@@ -72,6 +72,11 @@ def test_cli_then_admin_adjusting_entry_then_rerun(app, client, psp, tmp_path):
     [action] = db.session.scalars(select(ReconAction)).all()
     assert (action.actor, action.action) == ("admin@platform.example.com", "adjust")
     assert json.loads(action.before)["status"] == "open" and json.loads(action.after)["status"] == "adjusted"
+    [logged] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "reconciliation.adjust")).all()
+    assert (logged.actor, logged.target_id, logged.ip) == ("admin@platform.example.com", stored.id, "127.0.0.1")
+    assert json.loads(logged.detail)["after"]["status"] == "adjusted"
+    health = client.get("/admin/health").get_data(as_text=True).split('data-testid="health-last-run"', 1)[1]
+    assert day.isoformat() in health.split("</dl>", 1)[0]
 
     rerun = runner.invoke(args=["reconcile", "run", "--date", day.isoformat(), "--file", str(path), "--json"])
     assert rerun.exit_code == 0, rerun.output  # still found, still adjusted: nothing open, nothing posted twice

@@ -7,4 +7,14 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from webapp.admin import ledger, payouts, reconciliation, views  # noqa: E402, F401
+from webapp.admin import (  # noqa: E402, F401
+    audit_log,
+    events,
+    health,
+    ledger,
+    payments,
+    payouts,
+    reconciliation,
+    views,
+    work,
+)

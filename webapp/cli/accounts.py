@@ -9,6 +9,7 @@ from webapp.domain.errors import DomainError
 from webapp.domain.sellers import NewSeller
 from webapp.services import accounts, api_keys
 from webapp.services import sellers as seller_service
+from webapp.services.audit import Actor
 
 
 def _fail(exc: DomainError) -> None:
@@ -43,7 +44,7 @@ def create_admin(email: str, password: str) -> None:
 def create_merchant(name: str, email: str, password: str) -> None:
     """Create a merchant with its first user."""
     try:
-        merchant = accounts.create_merchant(name, email, password)
+        merchant = accounts.create_merchant(name, email, password, actor=Actor.cli())
     except DomainError as exc:
         _fail(exc)
     click.echo(f"Merchant {merchant.name} created ({merchant.id}); user {email} can sign in.")
@@ -69,7 +70,7 @@ def add_seller(merchant_ref: str, name: str, iban: str, currency: str) -> None:
 def create_key(merchant_ref: str, name: str) -> None:
     """Create an API key and print it once."""
     try:
-        new_key = api_keys.create(accounts.find_merchant(merchant_ref), name)
+        new_key = api_keys.create(accounts.find_merchant(merchant_ref), name, actor=Actor.cli())
     except DomainError as exc:
         _fail(exc)
     click.echo(new_key.secret)

@@ -10,6 +10,7 @@ from webapp.domain.errors import DomainError
 from webapp.domain.ledger import LABELS, AccountKind
 from webapp.domain.money import Money
 from webapp.services import accounts, balances, funds, verification
+from webapp.services.audit import Actor
 
 ledger = AppGroup("ledger", help="The double-entry ledger: prove it balances, show balances.")
 
@@ -72,7 +73,7 @@ def set_fees(merchant_ref: str, bps: int | None, fixed_minor: int | None, use_de
             current = funds.fee_schedule(merchant)
             bps = current.bps if bps is None else bps
             fixed_minor = current.fixed_minor if fixed_minor is None else fixed_minor
-        schedule = funds.set_fee_schedule(merchant, bps, fixed_minor)
+        schedule = funds.set_fee_schedule(merchant, bps, fixed_minor, actor=Actor.cli())
     except DomainError as exc:
         raise click.ClickException(exc.message)
     source = "the platform default" if use_default else "its own"

@@ -12,6 +12,7 @@ from webapp.domain.money import Money
 from webapp.extensions import db
 from webapp.models import SellerAccount
 from webapp.services import payouts as payout_service
+from webapp.services.audit import Actor
 
 payouts = AppGroup("payouts", help="Pay sellers: the payout run, or one seller now.")
 
@@ -23,7 +24,7 @@ payouts = AppGroup("payouts", help="Pay sellers: the payout run, or one seller n
 def run(day, seller_id: str | None) -> None:
     """Create the payouts due on a day: one per seller and schedule period (safe to run again)."""
     when: date = day.date() if day else date.today()
-    result = payout_service.run(when, seller_id=seller_id, source="cli")
+    result = payout_service.run(when, seller_id=seller_id, source="cli", actor=Actor.cli())
     click.echo(f"{when}: {result.due} seller(s) due, {len(result.created)} payout(s) created")
     for reason, count in sorted(result.skipped.items()):
         click.echo(f"  skipped {count}: {reason}")
@@ -37,7 +38,7 @@ def pay_now(seller_id: str) -> None:
     if seller is None:
         raise click.ClickException(f"No seller account {seller_id!r}.")
     try:
-        payout = payout_service.pay_now(seller.merchant_id, seller.id, source="cli")
+        payout = payout_service.pay_now(seller.merchant_id, seller.id, source="cli", actor=Actor.cli())
     except DomainError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}")
     click.echo(f"Payout {payout.id} of {Money(payout.amount, payout.currency)} created for {seller.display_name}.")

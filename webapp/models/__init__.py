@@ -2,6 +2,7 @@
 
 from webapp.models.accounts import Merchant, RecoveryCode, User
 from webapp.models.api_keys import ApiKey
+from webapp.models.audit import AuditEntry
 from webapp.models.infrastructure import IdempotencyKey, OutboxMessage, PspEvent
 from webapp.models.ledger import LedgerAccount, LedgerEntry, LedgerPosting, OrderFunds, PspAvailability, PspCharge
 from webapp.models.operations import LedgerVerification
@@ -25,3 +26,4 @@ __all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPo
            "PspAvailability", "PspCharge", "PspEvent", "PspSession", "ReconAction", "ReconImport",
            "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "RecoveryCode", "Refund",
            "SellerAccount", "User"]
+__all__ += ["AuditEntry"]

@@ -26,6 +26,8 @@ class Merchant(Model):
     default_payout_schedule: Mapped[str | None] = mapped_column(Text)  # JSON of domain.payouts.Schedule
     default_minimum_payout_minor: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by an admin: the merchant's API keys and portal users stop working until it is enabled again.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     users: Mapped[list[User]] = relationship(back_populates="merchant")
     seller_accounts = relationship("SellerAccount", back_populates="merchant", order_by="SellerAccount.created_at")
@@ -71,8 +73,10 @@ class User(UserMixin, Model):
         return self.role == "admin"
 
     @property
-    def is_active(self) -> bool:  # Flask-Login refuses to sign in an inactive user
-        return self.disabled_at is None
+    def is_active(self) -> bool:
+        """Flask-Login refuses an inactive user; the user loader ends its sessions. Disabled by an admin, or a user
+        of a merchant an admin disabled."""
+        return self.disabled_at is None and (self.merchant is None or self.merchant.disabled_at is None)
 
     @property
     def two_factor_enabled(self) -> bool:

@@ -36,8 +36,9 @@ class PaymentEvent(Model):
     # Buyer personal data, encrypted at rest (Fernet, DATA_ENCRYPTION_KEY).
     buyer_email_enc: Mapped[str] = mapped_column(Text)
     buyer_name_enc: Mapped[str | None] = mapped_column(Text)
-    # Keyed hash of the normalised email (webapp.services.lookup): search by email without decrypting every row.
-    buyer_email_hash: Mapped[str | None] = mapped_column(String(64))
+    # Keyed hash of the normalised email (webapp.services.lookup): the portal and the admin console find a buyer's
+    # payments without decrypting every row.
+    buyer_email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     success_url: Mapped[str | None] = mapped_column(String(2048))
     cancel_url: Mapped[str | None] = mapped_column(String(2048))
     attempt: Mapped[int] = mapped_column(Integer, default=0)

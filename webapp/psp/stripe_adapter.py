@@ -168,12 +168,12 @@ class StripePsp:
 
     def session_payments(self, session_id: str) -> SessionPayments:
         """The session's PaymentIntent (with its next action) and every charge made for it, in two calls."""
-        found = self._call(lambda: self._client.v1.checkout.sessions.retrieve(
+        found = self._call("session_payments", lambda: self._client.v1.checkout.sessions.retrieve(
             session_id, {"expand": ["payment_intent"]})).to_dict()
         intent = found.get("payment_intent")
         if not isinstance(intent, dict):
             return SessionPayments(session_id, (), None)
-        charges = self._call(lambda: self._client.v1.charges.list(
+        charges = self._call("session_payments", lambda: self._client.v1.charges.list(
             {"payment_intent": intent["id"], "limit": 100})).to_dict()
         try:
             return stripe_payments.session_payments(session_id, intent, charges.get("data") or [])

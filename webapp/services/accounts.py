@@ -10,6 +10,7 @@ from webapp.dbtypes import utcnow
 from webapp.domain.errors import Conflict, NotFound, ValidationError
 from webapp.extensions import db
 from webapp.models import Merchant, User
+from webapp.services import audit
 from webapp.services.passwords import check_strength, hash_password, verify_password
 
 
@@ -36,15 +37,18 @@ def create_admin(email: str, password: str) -> User:
     return user
 
 
-def create_merchant(name: str, email: str, password: str) -> Merchant:
-    """A merchant and its first user, who signs in to the merchant portal."""
+def create_merchant(name: str, email: str, password: str, *, actor: audit.Actor | None = None) -> Merchant:
+    """A merchant and its first user, who signs in to the merchant portal (audited)."""
     name = name.strip()
     if not name:
         raise ValidationError("Merchant name is required.", param="name")
     if db.session.scalar(select(Merchant.id).where(func.lower(Merchant.name) == name.lower())):
         raise Conflict(f"A merchant named {name!r} already exists.", param="name")
     merchant = Merchant(name=name)
-    db.session.add_all([merchant, _new_user(email, password, "merchant", merchant)])
+    user = _new_user(email, password, "merchant", merchant)
+    db.session.add_all([merchant, user])
+    db.session.flush()
+    audit.note("merchant.create", "merchant", merchant.id, {"name": name, "user": user.email}, actor=actor)
     db.session.commit()
     return merchant
 

@@ -16,6 +16,7 @@ from webapp.dbtypes import utcnow
 from webapp.domain.errors import NotFound, ValidationError
 from webapp.extensions import db
 from webapp.models import ApiKey, Merchant
+from webapp.services import audit
 
 # A key says which mode it works in, as Stripe's do: `sk_test_` while the PSP is the sandbox or Stripe's test
 # mode, `sk_live_` with live PSP keys. Keys made before this change (`gw_live_`) keep working.
@@ -40,7 +41,7 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create(merchant: Merchant, name: str) -> NewApiKey:
+def create(merchant: Merchant, name: str, *, actor: audit.Actor | None = None) -> NewApiKey:
     name = (name or "").strip()
     if not name:
         raise ValidationError("Give the key a name, e.g. the shop it is for.", param="name")
@@ -51,16 +52,21 @@ def create(merchant: Merchant, name: str) -> NewApiKey:
     record = ApiKey(merchant=merchant, name=name, prefix=secret[: len(prefix) + _DISPLAY_CHARS],
                     key_hash=digest(secret))
     db.session.add(record)
+    db.session.flush()
+    audit.note("api_key.create", "api_key", record.id, {"merchant": merchant.id, "name": name,
+               "prefix": record.prefix}, actor=actor)
     db.session.commit()
     return NewApiKey(record, secret)
 
 
-def revoke(merchant: Merchant, key_id: str) -> ApiKey:
+def revoke(merchant: Merchant, key_id: str, *, actor: audit.Actor | None = None) -> ApiKey:
     record = db.session.get(ApiKey, key_id)
     if record is None or record.merchant_id != merchant.id:
         raise NotFound("No such API key.", param="api_key")
     if record.revoked_at is None:
         record.revoked_at = utcnow()
+        audit.note("api_key.revoke", "api_key", record.id, {"merchant": merchant.id, "name": record.name},
+                   actor=actor)
         db.session.commit()
     _cache.forget(record.key_hash)
     return record
@@ -73,6 +79,8 @@ def authenticate(secret: str) -> ApiKey | None:
     record = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret)))
     if record is None or record.revoked_at is not None:
         return None
+    if db.session.scalar(select(Merchant.disabled_at).where(Merchant.id == record.merchant_id)) is not None:
+        return None  # the merchant was disabled by an admin
     return record
 
 
@@ -111,8 +119,18 @@ class _Cache:
         with self._lock:
             self._entries.pop(key_hash, None)
 
+    def forget_merchant(self, merchant_id: str) -> None:
+        with self._lock:
+            for key_hash in [h for h, (_, i) in self._entries.items() if i.merchant_id == merchant_id]:
+                del self._entries[key_hash]
+
 
 _cache = _Cache()
+
+
+def forget_merchant(merchant_id: str) -> None:
+    """Drop a merchant's keys from this process's cache (it was disabled)."""
+    _cache.forget_merchant(merchant_id)
 
 
 def identify(secret: str) -> KeyIdentity | None:

@@ -49,7 +49,7 @@ from webapp.models import (
     PspSession,
 )
 from webapp.psp import ChargeFunds, FundsAvailable, Psp, PspError
-from webapp.services import bulk, ledger, outbox
+from webapp.services import audit, bulk, ledger, outbox
 from webapp.services.ledger import Links
 from webapp.services.outbox import BatchResult, Claimed
 from webapp.services.psp_work import PspWork
@@ -265,11 +265,16 @@ def make_available_due(limit: int = 20) -> BatchResult:
     return batch
 
 
-def set_fee_schedule(merchant: Merchant, bps: int | None, fixed_minor: int | None) -> FeeSchedule:
-    """Set (or, with None, return to the platform default) a merchant's platform fee for future captures."""
+def set_fee_schedule(merchant: Merchant, bps: int | None, fixed_minor: int | None, *,
+                     actor: audit.Actor | None = None) -> FeeSchedule:
+    """Set (or, with None, return to the platform default) a merchant's platform fee for future captures
+    (audited, as `actor` or whoever the current request is)."""
     if bps is not None or fixed_minor is not None:
         FeeSchedule(bps if bps is not None else 0, fixed_minor if fixed_minor is not None else 0)  # validates
+    before = {"fee_bps": merchant.fee_bps, "fee_fixed_minor": merchant.fee_fixed_minor}
     merchant.fee_bps, merchant.fee_fixed_minor = bps, fixed_minor
+    audit.note("merchant.fees", "merchant", merchant.id,
+               {"before": before, "after": {"fee_bps": bps, "fee_fixed_minor": fixed_minor}}, actor=actor)
     db.session.commit()
     return fee_schedule(merchant)
 

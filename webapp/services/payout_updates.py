@@ -130,7 +130,8 @@ def apply_psp_payout(found: PspPayout, *, source: str, answer: bool = False) -> 
     seen = db.session.execute(select(Payout.id, Payout.status, Payout.psp_payout_id).where(
         (Payout.psp_payout_id == found.id) | (Payout.id == (payout_id or "")))).first()
     known = seen is not None and (seen.psp_payout_id == found.id or (seen.psp_payout_id is None and not answer))
-    if known and not next_payout_status(PayoutStatus(seen.status), PayoutStatus(found.status.value)).changed:
+    status = PayoutStatus(seen.status) if seen is not None else None
+    if known and status is not None and not next_payout_status(status, PayoutStatus(found.status.value)).changed:
         # Nothing to change (a payout's first `pending` news, a repeat): no row lock, so news never waits for the
         # payout run's batches that hold it, nor takes locks in an order of its own. A payout created but not yet
         # recorded is recorded by the job that created it (it retries until it has).

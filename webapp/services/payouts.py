@@ -44,7 +44,7 @@ from webapp.extensions import db
 from webapp.models import Payout, SellerAccount
 from webapp.ops import metrics_flow
 from webapp.ops.metrics_flow import Flow
-from webapp.services import ledger, outbox, payout_items, sellers
+from webapp.services import audit, ledger, outbox, payout_items, sellers
 from webapp.services.ledger import Links
 
 log = logging.getLogger(__name__)
@@ -101,9 +101,11 @@ class Due:
     payout_id: str | None = None
 
 
-def run(day: date, *, seller_id: str | None = None, source: str = "schedule") -> RunResult:
+def run(day: date, *, seller_id: str | None = None, source: str = "schedule", actor: audit.Actor | None = None
+        ) -> RunResult:
     """Pay every seller due on `day` (or only `seller_id`): one payout each, at most one per schedule period, in
-    transactions of RUN_CHUNK sellers. Safe to run again or concurrently: a period already paid is skipped."""
+    transactions of RUN_CHUNK sellers. Safe to run again or concurrently: a period already paid is skipped. The run
+    is audited (as `actor`, by default whoever the current request is, else `system`)."""
     result = RunResult(day)
     due = [Due(seller, period) for seller, period in due_sellers(day, seller_id)]
     result.due = len(due)
@@ -114,6 +116,10 @@ def run(day: date, *, seller_id: str | None = None, source: str = "schedule") ->
             else:
                 result.skip(outcome)
         db.session.commit()
+    audit.note("payout.run", "payout_run", day.isoformat(),
+               {"source": source, "seller": seller_id, "due": result.due, "created": len(result.created),
+                "skipped": result.skipped}, actor=actor)
+    db.session.commit()
     return result
 
 
@@ -134,7 +140,8 @@ def _reserve_chunk(due: list[Due], **kwargs) -> list[Payout | str]:
         return outcomes
 
 
-def pay_now(merchant_id: str, seller_id: str, *, source: str, commit: bool = True) -> Payout:
+def pay_now(merchant_id: str, seller_id: str, *, source: str, commit: bool = True,
+            actor: audit.Actor | None = None) -> Payout:
     """Pay out a seller's available balance now (manual schedules, the portal's button, POST /v1/payouts, an
     admin's retry). Commits (unless told not to: the API commits it with its idempotent answer); raises
     PayoutRefused with the reason when nothing can be paid. A seller on a schedule may be paid early: its next
@@ -148,6 +155,8 @@ def pay_now(merchant_id: str, seller_id: str, *, source: str, commit: bool = Tru
     if not isinstance(outcome, Payout):
         db.session.rollback()
         raise PayoutRefused(_refusal_message(outcome), param="seller_account", code=outcome)
+    audit.note("payout.pay_now", "payout", outcome.id, {"seller": seller_id, "merchant": merchant_id,
+               "amount": outcome.amount, "currency": outcome.currency, "source": source}, actor=actor)
     if commit:
         db.session.commit()
     return outcome

@@ -39,7 +39,7 @@ from webapp.models import (
 from webapp.ops import metrics_flow
 from webapp.ops.metrics_flow import Flow
 from webapp.psp import PspRefund
-from webapp.services import funds, idempotency, ledger, outbox
+from webapp.services import audit, funds, idempotency, ledger, outbox
 from webapp.services.ledger import Links
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,9 @@ def _reserve(merchant: Merchant, checkout_id: str, command: RefundRequest, sourc
     _note(refund, f"Refund {refund.id} of {_money(amount, order.currency)} requested for order "
           f"{order.payment_order_id} ({source})")
     outbox.add(CREATE_TOPIC, f"refund:{refund.id}", {"refund": refund.id})
+    audit.note("refund.create", "refund", refund.id, {"payment": event.id, "checkout_id": checkout_id,
+               "payment_order_id": order.payment_order_id, "amount": amount, "currency": order.currency,
+               "source": source, "merchant": merchant.id})
     return refund
 
 

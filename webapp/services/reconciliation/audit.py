@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import ReconAction, ReconMismatch
+from webapp.services import audit as audit_log
 
 _STATE = ("status", "class_name", "owner", "amount_psp", "amount_ours", "fee_psp", "fee_ours", "currency",
           "entry_id", "escalated")
@@ -25,6 +26,9 @@ def record(mismatch: ReconMismatch, *, actor: str, action: str, before: dict, no
                       before=json.dumps(before, sort_keys=True, default=str),
                       after=json.dumps(snapshot(mismatch), sort_keys=True, default=str))
     db.session.add(row)
+    audit_log.note(f"reconciliation.{action}", "mismatch", mismatch.id,
+                   {"before": before, "after": snapshot(mismatch), "note": note[:500], "day": mismatch.day},
+                   actor=audit_log.Actor(actor, audit_log.current_actor().ip))
     return row
 
 
