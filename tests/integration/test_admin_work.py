@@ -71,7 +71,7 @@ def test_dead_outbox_rows_retried_by_a_real_worker_or_discarded(app, client, gat
     assert "PspUnavailable" in (kept_row.last_error or "")
 
     registry = CollectorRegistry()
-    registry.register(PipelineCollector(app))
+    registry.register(PipelineCollector())
     assert _metric(registry, "paysplit_dead_letters", {"queue": "default"}) == 2
     assert _metric(registry, "paysplit_inbox_backlog") == 0
 
@@ -120,7 +120,7 @@ def test_failed_rq_job_requeued_then_deleted(app, client, redis_url):
     assert console.post_form(client, "/admin/work", f"/admin/work/jobs/low/{job.id}/retry").status_code == 302
     assert job.id not in failed and low.count == 1
     registry = CollectorRegistry()
-    registry.register(PipelineCollector(app))
+    registry.register(PipelineCollector())
     assert _metric(registry, "paysplit_queue_depth", {"queue": "low"}) == 1
     assert 'data-testid="queue-low"><div class="stat-value">1<' in client.get("/admin/work").get_data(as_text=True)
     SimpleWorker([low], connection=connection).work(burst=True)  # fails the same way again

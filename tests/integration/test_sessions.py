@@ -8,7 +8,7 @@ import time
 import pytest
 
 from config import load_config
-from tests.support import factories
+from tests.support import console, factories
 from tests.support.browsers import browser
 from tests.support.forms import csrf_token, login
 from webapp import create_app
@@ -158,3 +158,24 @@ def test_idle_time_is_a_setting(app):
     assert _signed_out(client)
     with short.app_context():
         db.engine.dispose()
+
+
+def test_sign_in_steps_and_account_changes_are_audited(app):
+    client = browser(app)
+    merchant = factories.merchant(email=OWNER)
+    factories.admin()
+    assert login(browser(app), OWNER, "not the password").status_code == 401
+    _signed_in(app, client)
+    assert _post(client, "/account/security/password", {
+        "current_password": factories.PASSWORD, "new_password": "a brand new passphrase 42",
+        "confirm_password": "a brand new passphrase 42"}).status_code in (200, 302)
+    assert _post(client, "/logout", {}, page="/portal").status_code == 302
+    admin = _signed_in(app, browser(app), "admin@platform.example.com")
+    user_id = db.session.query(User.id).filter_by(email=OWNER).scalar()
+    page = admin.get(f"/admin/merchants/{merchant.id}").get_data(as_text=True)
+    assert admin.post(f"/admin/users/{user_id}/disable", data={"csrf_token": csrf_token(page)}).status_code == 302
+    db.session.rollback()
+    rows = {(e.action, e.actor) for e in console.audits()}
+    assert {("auth.sign_in_failed", OWNER), ("auth.sign_in", OWNER), ("auth.password_change", OWNER),
+            ("auth.sign_out", OWNER), ("auth.sign_in", "admin@platform.example.com"),
+            ("user.disable", "admin@platform.example.com")} <= rows

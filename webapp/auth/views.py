@@ -63,6 +63,7 @@ def login():
         next_url = _safe_next(request.args.get("next"))
         if user is not None and not user.is_active:
             error = "This account is disabled. Ask the platform's administrators."
+            accounts.record_failed_sign_in(form.email.data, "disabled")
         elif user is not None and user.two_factor_enabled:
             session[PENDING_KEY] = {"user": user.get_id(), "at": int(time.time()), "next": next_url, "tries": 0}
             return redirect(url_for("auth.verify"))
@@ -70,6 +71,7 @@ def login():
             return _finish(user, next_url)
         else:
             error = "Email or password is incorrect."
+            accounts.record_failed_sign_in(form.email.data, "wrong email or password")
     status = 401 if error else (400 if form.errors else 200)
     return render_template("auth/login.html", form=form, error=error), status
 
@@ -124,7 +126,7 @@ def verify():
 @bp.post("/logout")
 @login_required
 def logout():
-    accounts.end_sessions(current_user._get_current_object())
+    accounts.sign_out(current_user._get_current_object())
     sessions.end()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

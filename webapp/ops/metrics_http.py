@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 
 from webapp.ops import log_context, metrics
 from webapp.ops.metrics_state import DatabaseCollector
+from webapp.ops.pipeline_metrics import PipelineCollector
 
 bp = Blueprint("metrics", __name__)
 log = logging.getLogger("webapp.request")
@@ -66,7 +67,7 @@ def _forget(error: BaseException | None) -> None:
 
 # What a scrape asks besides the counters: each entry is called (no arguments) at every scrape, inside the app
 # context, and must return a prometheus_client Collector. Add a collector class here to publish more gauges.
-SCRAPE_COLLECTORS: list[Callable[[], Collector]] = [DatabaseCollector]
+SCRAPE_COLLECTORS: list[Callable[[], Collector]] = [DatabaseCollector, PipelineCollector]
 
 
 def collectors() -> list[Collector]:

@@ -74,10 +74,29 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def _as(user: User) -> audit.Actor:
+    """The user as the actor of their own sign-in steps, from the request's address."""
+    return audit.Actor(user.email, audit.current_actor().ip)
+
+
 def record_sign_in(user: User) -> None:
-    """The user passed every step of signing in."""
+    """The user passed every step of signing in (audited)."""
     user.last_login_at = utcnow()
+    audit.note("auth.sign_in", "user", user.id, actor=_as(user))
     db.session.commit()
+
+
+def record_failed_sign_in(email: str, reason: str) -> None:
+    """A refused sign-in (audited with the address asked for, which may name no account)."""
+    audit.note("auth.sign_in_failed", "user", email[:255], {"reason": reason},
+               actor=audit.Actor(email or "anonymous", audit.current_actor().ip))
+    db.session.commit()
+
+
+def sign_out(user: User) -> None:
+    """Sign the user out everywhere (audited)."""
+    audit.note("auth.sign_out", "user", user.id, actor=_as(user))
+    end_sessions(user)
 
 
 def end_sessions(user: User) -> None:
@@ -94,6 +113,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if verify_password(user.password_hash, new):
         raise ValidationError("The new password must differ from the current one.", param="new_password")
     user.password_hash = hash_password(new)
+    audit.note("auth.password_change", "user", user.id, actor=_as(user))
     end_sessions(user)
 
 
@@ -103,7 +123,9 @@ def set_disabled(user: User, disabled: bool, by: User) -> None:
         raise ValidationError("You cannot disable your own account.", param="user")
     if disabled and user.disabled_at is None:
         user.disabled_at = utcnow()
+        audit.note("user.disable", "user", user.id, {"email": user.email})
         end_sessions(user)
     elif not disabled and user.disabled_at is not None:
         user.disabled_at = None
+        audit.note("user.enable", "user", user.id, {"email": user.email})
         db.session.commit()

@@ -23,7 +23,7 @@ from webapp.dbtypes import utcnow
 from webapp.domain.errors import ValidationError
 from webapp.extensions import db
 from webapp.models import RecoveryCode, User
-from webapp.services import crypto
+from webapp.services import audit, crypto
 from webapp.services.accounts import end_sessions
 from webapp.services.passwords import verify_password
 
@@ -74,6 +74,7 @@ def enable(user: User, secret: str, code: str, *, now: float | None = None) -> l
     user.totp_secret_enc = crypto.encrypt(secret)
     user.totp_last_step = step
     codes = _replace_recovery_codes(user)
+    audit.note("auth.two_factor_on", "user", user.id, actor=audit.Actor(user.email, audit.current_actor().ip))
     end_sessions(user)  # commits
     return codes
 
@@ -87,6 +88,7 @@ def disable(user: User, password: str) -> None:
     user.totp_secret_enc = None
     user.totp_last_step = None
     user.recovery_codes.clear()
+    audit.note("auth.two_factor_off", "user", user.id, actor=audit.Actor(user.email, audit.current_actor().ip))
     end_sessions(user)
 
 
