@@ -17,8 +17,10 @@ from webapp.models.reconciliation import (
 )
 from webapp.models.refunds import Refund
 from webapp.models.sellers import SellerAccount
+from webapp.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPosting", "Merchant", "OrderFunds",
            "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder", "Payout", "PayoutItem",
            "PspAvailability", "PspCharge", "PspEvent", "PspSession", "ReconAction", "ReconImport",
-           "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "Refund", "SellerAccount", "User"]
+           "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "Refund", "SellerAccount", "User",
+           "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]
