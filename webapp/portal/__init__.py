@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
-from webapp.portal import payments, payout_settings, payouts, sellers, views, wallets  # noqa: E402, F401
+from webapp.portal import payments, payout_settings, payouts, sellers, views, wallets, webhooks  # noqa: E402, F401
