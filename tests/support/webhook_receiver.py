@@ -38,6 +38,7 @@ class Receiver:
     delay: dict[str, float] = field(default_factory=dict)
     gates: dict[str, threading.Event] = field(default_factory=dict)  # requests to a gated path wait until it is set
     started: dict[str, int] = field(default_factory=dict)
+    answers: dict[str, Response] = field(default_factory=dict)  # a fixed answer for a path (a redirect, a big body)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
@@ -68,6 +69,8 @@ class Receiver:
                                           headers.get("Webhook-Signature", ""), body, headers))
             queued = self.script.get(request.path)
             status = queued.popleft() if queued else 200
+        if request.path in self.answers:
+            return self.answers[request.path](environ, start_response)
         return Response(json.dumps({"ok": status < 300}), status=status, mimetype="application/json")(
             environ, start_response)
 
