@@ -47,8 +47,8 @@ OBJECT = {"id": "sel_bench", "object": "seller_account", "display_name": "Bench 
 
 
 def record_events(merchant_id: str, count: int) -> None:
-    for start in range(0, count, 500):
-        for index in range(start, min(start + 500, count)):
+    for first in range(0, count, 500):
+        for index in range(first, min(first + 500, count)):
             webhook_events.emit(merchant_id, EventType.SELLER_ACCOUNT_UPDATED, "sel_bench", {**OBJECT, "n": index})
         db.session.commit()
 
@@ -98,7 +98,7 @@ def main() -> None:
             seconds = deliver_until(fast_id, args.events)
             p50, p99 = latency(fast_id)
             print(f"1. {args.events} deliveries to one endpoint in {seconds:.2f} s: "
-                  f"{args.events / seconds:.0f} deliveries/s (attempt latency p50 {p50} ms, p99 {p99} ms)")
+                  f"{args.events / seconds:.0f} deliveries/s (attempt latency p50 {p50} ms, p99 {p99} ms)", flush=True)
 
             slow = webhook_endpoints.create(merchant.id, NewEndpoint(f"http://127.0.0.1:{port}/slow", ["*"])).endpoint
             slow_id = slow.id
@@ -107,7 +107,7 @@ def main() -> None:
             slow_done = delivered(slow_id)
             print(f"2. with a {args.slow:g} s endpoint subscribed too: the fast endpoint's {args.events} deliveries in "
                   f"{with_slow:.2f} s ({args.events / with_slow:.0f}/s); the slow endpoint got {slow_done} meanwhile "
-                  f"(at most {app.config['WEBHOOK_ENDPOINT_CONCURRENCY']} in flight)")
+                  f"(at most {app.config["WEBHOOK_ENDPOINT_CONCURRENCY"]} in flight)", flush=True)
             counts = requests.get(f"http://127.0.0.1:{port}/count", timeout=5).json()
             print(f"receiver counted {json.dumps(counts)}; {machine()}")
             db.session.remove()

@@ -88,3 +88,15 @@ class Server:
 
     def stop(self) -> None:
         self.server.shutdown()
+
+
+def wait_recorded(timeout: float = 30) -> None:
+    """Until every attempt sent has been recorded (outcomes are written by the worker's recorder thread)."""
+    from sqlalchemy import func, select
+
+    from tests.support.payments import wait_until
+    from webapp.extensions import db
+    from webapp.models import WebhookDelivery
+
+    wait_until(lambda: not db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
+        WebhookDelivery.claimed_until.is_not(None))), timeout, 0.02, "webhook attempts to be recorded")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import random
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -61,7 +62,7 @@ def test_the_retry_schedule_spans_about_three_days_and_scales():
     total = sum((retry_delay(n, jitter=random.Random(1)) for n in range(1, MAX_ATTEMPTS)), timedelta())
     assert timedelta(days=2.9) < total < timedelta(days=3.3)
     delays = [retry_delay(n, jitter=random.Random(n)) for n in range(1, MAX_ATTEMPTS)]
-    assert all(later >= earlier * 0.9 for earlier, later in zip(delays, delays[1:]))  # never shrinks
+    assert all(later >= earlier * 0.9 for earlier, later in pairwise(delays))  # never shrinks
     assert retry_delay(MAX_ATTEMPTS) is None
     scaled = retry_delay(1, scale=0.001, jitter=random.Random(2))
     assert scaled is not None and timedelta(milliseconds=5) <= scaled <= timedelta(milliseconds=5.5)

@@ -31,7 +31,7 @@ def webhooks():
                                                                            form.description.data or None))
         except DomainError as exc:
             target = form.enabled_events if exc.param == "enabled_events" else form.url
-            target.errors.append(exc.message)  # type: ignore[attr-defined]
+            target.errors.append(exc.message)
             status = 400
         else:
             session["reveal_webhook_secret"] = reveal.stash(made.secret)
@@ -119,6 +119,6 @@ def resend_webhook(endpoint_id: str, delivery_id: str):
         webhook_delivery.resend(current_user.merchant.id, delivery_id)
     except NotFound:
         abort(404)
-    flash(f"Delivery queued again{'' if endpoint.status == 'enabled' else ' (it goes out once the endpoint is enabled)'}.",
-          "success")
+    waiting = "" if endpoint.status == "enabled" else " (it goes out once the endpoint is enabled)"
+    flash(f"Delivery queued again{waiting}.", "success")
     return redirect(url_for("portal.webhook", endpoint_id=endpoint_id))

@@ -5,9 +5,10 @@ a lease that expires, and the delivery is attempted again with the same `webhook
 drop duplicates by it. Ordering is not promised (retries and concurrency reorder events).
 
 Throughput without letting one endpoint hold up the others: up to WEBHOOK_CONCURRENCY requests are in flight per
-worker process on a thread pool, at most WEBHOOK_ENDPOINT_CONCURRENCY of them to one endpoint, each with short
-timeouts. A finished request frees its slot at once for the next due delivery (no waiting for a whole batch), and
-the claim skips endpoints whose slots are full, so a slow endpoint only ever slows itself.
+worker process on a thread pool (webhook_dispatch), at most WEBHOOK_ENDPOINT_CONCURRENCY of them to one endpoint,
+each with short timeouts. A finished request frees its slot at once for the next due delivery and its outcome is
+recorded by a recorder thread in batches; nothing waits for a slow request but its own slot, and the claim skips
+endpoints whose slots are full, so a slow endpoint only ever slows itself.
 
 After a failed attempt the delivery waits by webapp.domain.webhooks.RETRY_DELAYS (about three days in all, scaled
 by WEBHOOK_RETRY_SCALE); when every attempt failed and the endpoint had no success since the delivery was created,
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +34,7 @@ from webapp.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, Webh
 from webapp.services import bulk, crypto, wakeups, webhook_endpoints, webhook_http
 from webapp.services.outbox import BatchResult
 from webapp.services.topics import Drain, Queue
+from webapp.services.webhook_dispatch import DISPATCH
 from webapp.services.webhook_events import DELIVER_TOPIC
 
 SLICE_SECONDS = 1.0  # one drain call claims new work for this long, then returns (the job loops on its budget)
@@ -50,17 +51,6 @@ class _Job:
     url: str
     body: str
     secrets: tuple[str, ...]
-
-
-_executor: ThreadPoolExecutor | None = None
-
-
-def _pool(size: int) -> ThreadPoolExecutor:
-    """One pool per worker process, kept between jobs (its threads and their kept-alive connections)."""
-    global _executor
-    if _executor is None or _executor._max_workers != size:
-        _executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="webhook")
-    return _executor
 
 
 def _limits() -> webhook_http.Limits:
@@ -90,7 +80,7 @@ def _claim(free: int, busy: Counter[str], per_endpoint: int) -> list[_Job]:
                                     .limit(free * CANDIDATES_PER_SLOT)
                                     .with_for_update(skip_locked=True, of=WebhookDelivery)).all()
     taken: Counter[str] = Counter()
-    chosen = []
+    chosen: list[str] = []
     for row in candidates:
         if len(chosen) == free:
             break
@@ -111,12 +101,12 @@ def _claim(free: int, busy: Counter[str], per_endpoint: int) -> list[_Job]:
         .where(WebhookDelivery.id.in_(chosen))).all()
     signing: dict[str, tuple[str, ...]] = {}
     jobs = []
-    for row in rows:
-        endpoint = row.WebhookEndpoint
+    for found in rows:
+        endpoint = found.WebhookEndpoint
         if endpoint.id not in signing:
             signing[endpoint.id] = tuple(webhook_endpoints.signing_secrets(endpoint, now))
-        jobs.append(_Job(row.id, endpoint.id, row.event_id, row.attempts, row.created_at, endpoint.url,
-                         crypto.decrypt(row.body_enc), signing[endpoint.id]))
+        jobs.append(_Job(found.id, endpoint.id, found.event_id, found.attempts, found.created_at, endpoint.url,
+                         crypto.decrypt(found.body_enc), signing[endpoint.id]))
     db.session.commit()
     return jobs
 
@@ -178,32 +168,26 @@ def _record(finished: list[tuple[_Job, AttemptOutcome]]) -> None:
 
 
 def deliver_due() -> BatchResult:
-    """Deliver what is due for about SLICE_SECONDS, keeping the pool busy; returns how many attempts were made."""
+    """Claim and send due deliveries for about SLICE_SECONDS, keeping up to WEBHOOK_CONCURRENCY requests in flight
+    in this process; returns how many were sent. Outcomes are recorded as they come (webhook_dispatch), so a slow
+    request never holds up this loop."""
     config = current_app.config
     concurrency, per_endpoint = config["WEBHOOK_CONCURRENCY"], config["WEBHOOK_ENDPOINT_CONCURRENCY"]
-    pool, limits = _pool(concurrency), _limits()
-    in_flight: dict[Future[AttemptOutcome], _Job] = {}
-    busy: Counter[str] = Counter()
+    app, limits = current_app._get_current_object(), _limits()  # type: ignore[attr-defined]
     result = BatchResult()
     deadline = time.monotonic() + SLICE_SECONDS
-    nothing_due = False
-    while True:
-        free = concurrency - len(in_flight)
-        if free > 0 and not nothing_due and time.monotonic() < deadline:
-            jobs = _claim(free, busy, per_endpoint)
-            nothing_due = not jobs
-            for job in jobs:
-                busy[job.endpoint_id] += 1
-                in_flight[pool.submit(_send, job, limits)] = job
-        if not in_flight:
-            return result
-        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-        finished = [(in_flight.pop(future), future.result()) for future in done]
-        for job, _outcome in finished:
-            busy[job.endpoint_id] -= 1
-        _record(finished)
-        result.processed += len(finished)
-        nothing_due = False  # slots freed: an endpoint that was full may have work now
+    while (left := deadline - time.monotonic()) > 0:
+        busy, in_flight = DISPATCH.snapshot()
+        free = concurrency - in_flight
+        jobs = _claim(free, busy, per_endpoint) if free > 0 else []
+        for job in jobs:
+            DISPATCH.submit(app, job, lambda job: _send(job, limits), _record, concurrency)
+        result.processed += len(jobs)
+        if not jobs:
+            if in_flight == 0:
+                break  # nothing due and nothing of ours in flight
+            DISPATCH.wait_for_change(min(left, 0.25))  # all slots taken, or only full endpoints have work
+    return result
 
 
 def backlog() -> bool:

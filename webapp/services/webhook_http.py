@@ -64,12 +64,12 @@ def _pool(scheme: str, address: str, port: int, host: str, limits: Limits) -> ur
                 for stale in _pools.values():
                     stale.close()
                 _pools.clear()
-            common = {"maxsize": limits.per_host, "block": False, "retries": False}
             if scheme == "https":
                 pool = urllib3.HTTPSConnectionPool(address, port, server_hostname=host, assert_hostname=host,
-                                                   cert_reqs="CERT_REQUIRED", **common)
+                                                   cert_reqs="CERT_REQUIRED", maxsize=limits.per_host, block=False,
+                                                   retries=False)
             else:
-                pool = urllib3.HTTPConnectionPool(address, port, **common)
+                pool = urllib3.HTTPConnectionPool(address, port, maxsize=limits.per_host, block=False, retries=False)
             _pools[key] = pool
         return pool
 
