@@ -107,7 +107,7 @@ def main() -> None:
             slow_done = delivered(slow_id)
             print(f"2. with a {args.slow:g} s endpoint subscribed too: the fast endpoint's {args.events} deliveries in "
                   f"{with_slow:.2f} s ({args.events / with_slow:.0f}/s); the slow endpoint got {slow_done} meanwhile "
-                  f"(at most {app.config["WEBHOOK_ENDPOINT_CONCURRENCY"]} in flight)", flush=True)
+                  f"(at most {app.config['WEBHOOK_ENDPOINT_CONCURRENCY']} in flight)", flush=True)
             counts = requests.get(f"http://127.0.0.1:{port}/count", timeout=5).json()
             print(f"receiver counted {json.dumps(counts)}; {machine()}")
             db.session.remove()
