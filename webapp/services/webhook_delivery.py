@@ -18,7 +18,7 @@ the endpoint is disabled (`disabled_reason = failing`) and the portal says so.
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -39,6 +39,10 @@ from webapp.services.webhook_events import DELIVER_TOPIC
 
 SLICE_SECONDS = 1.0  # one drain call claims new work for this long, then returns (the job loops on its budget)
 CANDIDATES_PER_SLOT = 4
+# Deliveries claimed ahead, per endpoint slot (a claim serves many requests), and how often to claim at most while
+# some are still waiting: a claim is several round trips to the database.
+LOOKAHEAD = 8
+CLAIM_EVERY_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -68,10 +72,11 @@ def _due(now: datetime):
                 WebhookEndpoint.status == EndpointStatus.ENABLED.value)
 
 
-def _claim(free: int, busy: Counter[str], per_endpoint: int) -> list[_Job]:
-    """Lease up to `free` due deliveries, at most `per_endpoint` in flight per endpoint, and commit the lease."""
+def _claim(free: int, held: Counter[str], per_endpoint: int) -> list[_Job]:
+    """Lease up to `free` due deliveries, so that this process holds (in flight or waiting for a slot) at most
+    `per_endpoint` of one endpoint's, and commit the lease."""
     now = utcnow()
-    full = [endpoint for endpoint, count in busy.items() if count >= per_endpoint]
+    full = [endpoint for endpoint, count in held.items() if count >= per_endpoint]
     query = (select(WebhookDelivery.id, WebhookDelivery.endpoint_id)
              .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id).where(_due(now)))
     if full:
@@ -84,7 +89,7 @@ def _claim(free: int, busy: Counter[str], per_endpoint: int) -> list[_Job]:
     for row in candidates:
         if len(chosen) == free:
             break
-        if busy[row.endpoint_id] + taken[row.endpoint_id] < per_endpoint:
+        if held[row.endpoint_id] + taken[row.endpoint_id] < per_endpoint:
             taken[row.endpoint_id] += 1
             chosen.append(row.id)
     if not chosen:
@@ -169,25 +174,51 @@ def _record(finished: list[tuple[_Job, AttemptOutcome]]) -> None:
 
 def deliver_due() -> BatchResult:
     """Claim and send due deliveries for about SLICE_SECONDS, keeping up to WEBHOOK_CONCURRENCY requests in flight
-    in this process; returns how many were sent. Outcomes are recorded as they come (webhook_dispatch), so a slow
-    request never holds up this loop."""
+    in this process, WEBHOOK_ENDPOINT_CONCURRENCY per endpoint; returns how many were sent.
+
+    Deliveries are claimed ahead (up to LOOKAHEAD per endpoint slot) so that one claim serves many requests; those
+    still waiting for a slot when the slice ends are handed back. Outcomes are recorded as they come
+    (webhook_dispatch), so a slow request never holds up this loop."""
     config = current_app.config
     concurrency, per_endpoint = config["WEBHOOK_CONCURRENCY"], config["WEBHOOK_ENDPOINT_CONCURRENCY"]
     app, limits = current_app._get_current_object(), _limits()  # type: ignore[attr-defined]
+    waiting: dict[str, deque[_Job]] = defaultdict(deque)
     result = BatchResult()
     deadline = time.monotonic() + SLICE_SECONDS
-    while (left := deadline - time.monotonic()) > 0:
-        busy, in_flight = DISPATCH.snapshot()
-        free = concurrency - in_flight
-        jobs = _claim(free, busy, per_endpoint) if free > 0 else []
-        for job in jobs:
-            DISPATCH.submit(app, job, lambda job: _send(job, limits), _record, concurrency)
-        result.processed += len(jobs)
-        if not jobs:
-            if in_flight == 0:
-                break  # nothing due and nothing of ours in flight
-            DISPATCH.wait_for_change(min(left, 0.25))  # all slots taken, or only full endpoints have work
+    next_claim = 0.0
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            busy, in_flight = DISPATCH.snapshot()
+            for endpoint_id, jobs in waiting.items():
+                while jobs and busy[endpoint_id] < per_endpoint and in_flight < concurrency:
+                    DISPATCH.submit(app, jobs.popleft(), lambda job: _send(job, limits), _record, concurrency)
+                    busy[endpoint_id] += 1
+                    in_flight += 1
+                    result.processed += 1
+            held = busy + Counter({endpoint_id: len(jobs) for endpoint_id, jobs in waiting.items()})
+            room = concurrency * 2 - sum(held.values())
+            claimed = []
+            if room > 0 and time.monotonic() >= next_claim:
+                claimed = _claim(room, held, per_endpoint * LOOKAHEAD)
+                next_claim = time.monotonic() + CLAIM_EVERY_SECONDS
+            for job in claimed:
+                waiting[job.endpoint_id].append(job)
+            if not claimed:
+                if in_flight == 0 and not any(waiting.values()):
+                    break  # nothing due and nothing of ours in flight
+                # Slots are full, only full endpoints have work, or claiming again is too soon.
+                DISPATCH.wait_for_change(min(left, 0.25, max(next_claim - time.monotonic(), 0.001)))
+    finally:
+        _hand_back([job.delivery_id for jobs in waiting.values() for job in jobs])
     return result
+
+
+def _hand_back(delivery_ids: list[str]) -> None:
+    """Release leases of deliveries claimed but not sent, so any worker can take them at once."""
+    if delivery_ids:
+        db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_ids))
+                           .values(claimed_until=None).execution_options(synchronize_session=False))
+        db.session.commit()
 
 
 def backlog() -> bool:

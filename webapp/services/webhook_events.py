@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session
 
 from webapp.dbtypes import new_id, utcnow
 from webapp.domain.errors import NotFound, ValidationError
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from webapp.models import PaymentEvent, Payout, Refund, SellerAccount
 
 DELIVER_TOPIC = "webhooks.deliver"
+_CACHE = "webhook_events.endpoints"
 
 
 def emit(merchant_id: str, event_type: EventType, object_id: str, obj: dict) -> str:
@@ -37,16 +40,32 @@ def emit(merchant_id: str, event_type: EventType, object_id: str, obj: dict) -> 
                        "data": {"object": obj}}, separators=(",", ":"))
     bulk.insert_rows(WebhookEvent, [{"id": event_id, "merchant_id": merchant_id, "type": event_type.value,
                                      "object_id": object_id, "body_enc": crypto.encrypt(body), "created_at": now}])
-    endpoints = db.session.execute(select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
-        WebhookEndpoint.merchant_id == merchant_id, WebhookEndpoint.status == EndpointStatus.ENABLED.value)).all()
-    rows = [{"id": new_id("whd"), "event_id": event_id, "endpoint_id": endpoint.id,
+    rows = [{"id": new_id("whd"), "event_id": event_id, "endpoint_id": endpoint_id,
              "status": DeliveryStatus.PENDING.value, "attempts": 0, "next_attempt_at": now, "created_at": now,
              "updated_at": now}
-            for endpoint in endpoints if subscribed(endpoint.enabled_events.split(","), event_type.value)]
+            for endpoint_id, events in _endpoints_of(merchant_id) if subscribed(events, event_type.value)]
     if rows:
         bulk.insert_rows(WebhookDelivery, rows)
         wakeups.wake_after_commit(DELIVER_TOPIC)
     return event_id
+
+
+def _endpoints_of(merchant_id: str) -> list[tuple[str, list[str]]]:
+    """The merchant's enabled endpoints and their event types, read once per transaction (a batch of results often
+    shares a merchant)."""
+    cache = db.session.info.setdefault(_CACHE, {})
+    if merchant_id not in cache:
+        cache[merchant_id] = [(row.id, row.enabled_events.split(",")) for row in db.session.execute(
+            select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
+                WebhookEndpoint.merchant_id == merchant_id,
+                WebhookEndpoint.status == EndpointStatus.ENABLED.value))]
+    return cache[merchant_id]
+
+
+@orm_event.listens_for(Session, "after_transaction_end")
+def _forget_endpoints(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CACHE, None)
 
 
 _PAYMENT_TYPES = {OrderStatus.SUCCESS: EventType.PAYMENT_SUCCEEDED, OrderStatus.PENDING: EventType.PAYMENT_PENDING,
@@ -62,7 +81,8 @@ def payment_changed(event: PaymentEvent, outcome: Outcome) -> None:
         kind = EventType.PAYMENT_EXPIRED
     from webapp.api import presenters
 
-    emit(event.merchant_id, kind, event.id, presenters.payment(event))
+    # No refund can exist yet: a payment is refunded only once SUCCESS, and SUCCESS is final (no event after it).
+    emit(event.merchant_id, kind, event.id, presenters.payment(event, []))
 
 
 def refund_changed(refund: Refund) -> None:
