@@ -38,10 +38,12 @@ from webapp.services.webhook_dispatch import DISPATCH
 from webapp.services.webhook_events import DELIVER_TOPIC
 
 SLICE_SECONDS = 1.0  # one drain call claims new work for this long, then returns (the job loops on its budget)
-CANDIDATES_PER_SLOT = 4
-# Deliveries claimed ahead, per endpoint slot (a claim serves many requests), and how often to claim at most while
-# some are still waiting: a claim is several round trips to the database.
-LOOKAHEAD = 8
+CANDIDATES_PER_SLOT = 2
+# Deliveries held (in flight or claimed and waiting for a slot) per request slot of the process and per slot of
+# one endpoint: a claim serves many requests, yet one endpoint never holds more than a quarter of what the process
+# holds, so a slow one leaves room for the others. And how often to claim at most while some are still waiting: a
+# claim is several round trips to the database.
+LOOKAHEAD = 4
 CLAIM_EVERY_SECONDS = 0.02
 
 
@@ -196,7 +198,7 @@ def deliver_due() -> BatchResult:
                     in_flight += 1
                     result.processed += 1
             held = busy + Counter({endpoint_id: len(jobs) for endpoint_id, jobs in waiting.items()})
-            room = concurrency * 2 - sum(held.values())
+            room = concurrency * LOOKAHEAD - sum(held.values())
             claimed = []
             if room > 0 and time.monotonic() >= next_claim:
                 claimed = _claim(room, held, per_endpoint * LOOKAHEAD)
