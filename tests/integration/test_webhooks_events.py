@@ -85,5 +85,6 @@ def test_payouts_paid_and_failed_and_the_seller_whose_bank_failed(app, client, p
     assert failed["data"]["object"]["seller_account"] == bad.id
     assert failed["data"]["object"]["failure_code"] == "no_account"
     assert sum(float(i["amount"]) for i in paid["data"]["object"]["items"]) == float(paid["data"]["object"]["amount"])
-    updates = [e["data"]["object"] for e in events(api, "seller_account.updated") if e["data"]["object"]["id"] == bad.id]
+    updates = [e["data"]["object"] for e in events(api, "seller_account.updated")
+               if e["data"]["object"]["id"] == bad.id]
     assert any(u["bank_account"]["status"] == "errored" for u in updates)
