@@ -13,6 +13,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.support import payments as pay
 from tests.support.api_client import JsonApi
+from tests.support.openapi import assert_response
 from tests.support.sandbox import pay_session
 from tests.support.webhook_receiver import Receiver, Server, wait_recorded
 from webapp.dbtypes import utcnow
@@ -81,7 +82,7 @@ def test_a_paid_checkout_reaches_the_receiver_signed_with_the_api_object(shop, c
     assert event["type"] == "payment.succeeded" and event["id"] == got[0].webhook_id
     shown = api.get(f"/v1/payments/{checkout.checkout_id}").json
     assert event["data"]["object"] == shown, "the event carries the object as the API returns it"
-    assert api.get(f"/v1/events/{event['id']}").json == event
+    assert assert_response(api.get(f"/v1/events/{event['id']}"), "/v1/events/{id}") == event
 
 
 def test_retries_after_500s_carry_the_same_webhook_id_and_are_logged(app, shop, receiver):
@@ -99,11 +100,12 @@ def test_retries_after_500s_carry_the_same_webhook_id_and_are_logged(app, shop, 
     assert [a.status_code for a in attempts_of(made["id"])] == [500, 503, 200]
     delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == made["id"]))
     assert (delivery.status, delivery.attempts) == ("succeeded", 3)
-    log = api.get(f"{PATH}/{made['id']}/deliveries").json["data"]
+    log = assert_response(api.get(f"{PATH}/{made['id']}/deliveries"), PATH + "/{id}/deliveries")["data"]
     assert [a["status_code"] for a in log[0]["attempts"]] == [200, 503, 500]
 
     resent = api.post(f"/v1/webhook_deliveries/{delivery.id}/resend", {})
-    assert resent.status_code == 200 and resent.json["status"] == "pending"
+    assert resent.status_code == 200
+    assert assert_response(resent, "/v1/webhook_deliveries/{id}/resend", "POST")["status"] == "pending"
     again = deliver_until(lambda: receiver.at("/hooks")[3:], "the resent delivery")
     assert again[0].webhook_id == got[0].webhook_id and again[0].verified  # a duplicate a receiver can drop
     wait_recorded()
