@@ -207,6 +207,19 @@ class Config:
         self.API_KEY_LAST_USED_INTERVAL_SECONDS = _int("API_KEY_LAST_USED_INTERVAL_SECONDS", 300)
         # A checkout left on the payment provider's page this long shows as "Abandoned" in the portal.
         self.CHECKOUT_ABANDONED_AFTER_SECONDS = _int("CHECKOUT_ABANDONED_AFTER_SECONDS", 3600)
+        # Webhooks to merchants (docs/webhooks.md). Production requires https and refuses loopback receivers;
+        # development and tests allow both so `make run` can deliver to a receiver on the same machine.
+        production = self.ENV_NAME == "production"
+        self.WEBHOOK_REQUIRE_HTTPS = _bool("WEBHOOK_REQUIRE_HTTPS", production)
+        self.WEBHOOK_ALLOW_LOOPBACK = _bool("WEBHOOK_ALLOW_LOOPBACK", not production)
+        self.WEBHOOK_TIMEOUT_SECONDS = float(_env_or("WEBHOOK_TIMEOUT_SECONDS", "5"))
+        self.WEBHOOK_CONNECT_TIMEOUT_SECONDS = float(_env_or("WEBHOOK_CONNECT_TIMEOUT_SECONDS", "3"))
+        self.WEBHOOK_RESPONSE_LIMIT_BYTES = _int("WEBHOOK_RESPONSE_LIMIT_BYTES", 2048)
+        self.WEBHOOK_CONCURRENCY = _int("WEBHOOK_CONCURRENCY", 32)
+        self.WEBHOOK_ENDPOINT_CONCURRENCY = _int("WEBHOOK_ENDPOINT_CONCURRENCY", 8)
+        # Multiplies the retry schedule (about three days); tests compress it.
+        self.WEBHOOK_RETRY_SCALE = float(_env_or("WEBHOOK_RETRY_SCALE", "1"))
+        self.WEBHOOK_SECRET_OVERLAP_SECONDS = _int("WEBHOOK_SECRET_OVERLAP_SECONDS", 24 * 3600)
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in dir(self) if name.isupper()}

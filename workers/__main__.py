@@ -2,7 +2,8 @@
 
 It is a SimpleWorker: jobs run in the worker process itself rather than a fork per job, so the app,
 its database pool and its PSP client are built once; a job's few milliseconds of overhead matter
-because a job drains a batch. `python -m workers cron` runs the periodic relay and sweeper instead.
+because a job drains a batch. `python -m workers cron` runs the periodic relay and sweeper instead;
+`python -m workers webhooks` a worker for the webhooks queue alone.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from rq.cron import CronScheduler
 
 from workers import jobs
 from workers.context import get_app
-from workers.queues import ALL, DEFAULT, LOW
+from workers.queues import ALL, DEFAULT, LOW, WEBHOOKS
 
 
-def work() -> None:
+def work(names: tuple[str, ...] = ALL) -> None:
     app = get_app()
     connection = Redis.from_url(app.config["REDIS_URL"])
-    queues = [Queue(name, connection=connection) for name in ALL]
-    logging.getLogger(__name__).info("worker listening on %s", ", ".join(ALL))
+    queues = [Queue(name, connection=connection) for name in names]
+    logging.getLogger(__name__).info("worker listening on %s", ", ".join(names))
     # RQ logs two INFO lines per job; the relay alone runs every few seconds, so keep RQ to warnings.
     SimpleWorker(queues, connection=connection).work(with_scheduler=True, logging_level="WARNING")
 
@@ -49,4 +50,9 @@ def cron() -> None:
 
 
 if __name__ == "__main__":
-    cron() if sys.argv[1:] == ["cron"] else work()
+    if sys.argv[1:] == ["cron"]:
+        cron()
+    elif sys.argv[1:] == ["webhooks"]:  # a worker for merchants' webhooks only (docs/webhooks.md)
+        work((WEBHOOKS,))
+    else:
+        work()

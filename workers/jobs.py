@@ -10,7 +10,7 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from webapp.services import inbox, outbox, payouts, sweeper
+from webapp.services import inbox, outbox, payouts, sweeper, webhook_delivery
 from webapp.services.topics import Queue, registry
 from workers import enqueue
 from workers.context import app_context, get_app
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # How long one drain job keeps going before it hands over to a fresh job at the back of its queue. Work a
 # buyer waits for (the `high` queue) gets a long turn; everything else yields often, so a worker that is
 # busy booking fees is never more than a moment away from picking up a webhook.
-TIME_BUDGET_SECONDS = {Queue.HIGH: 20.0, Queue.DEFAULT: 0.5, Queue.LOW: 0.5}
+TIME_BUDGET_SECONDS = {Queue.HIGH: 20.0, Queue.DEFAULT: 0.5, Queue.LOW: 0.5, Queue.WEBHOOKS: 2.0}
 
 
 class DeadLetter(Exception):
@@ -53,6 +53,8 @@ def relay() -> list[str]:
         topics = outbox.due_topics()
         if inbox.backlog():
             topics.append(inbox.TOPIC)
+        if webhook_delivery.backlog():
+            topics.append(webhook_delivery.DELIVER_TOPIC)
         for topic in topics:
             enqueue.wake(topic)
         return topics

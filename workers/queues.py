@@ -3,5 +3,6 @@
 from webapp.services.topics import Queue
 
 HIGH, DEFAULT, LOW = Queue.HIGH.value, Queue.DEFAULT.value, Queue.LOW.value
+WEBHOOKS = Queue.WEBHOOKS.value
 
-ALL = (HIGH, DEFAULT, LOW)
+ALL = (HIGH, DEFAULT, LOW, WEBHOOKS)

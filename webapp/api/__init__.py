@@ -24,4 +24,4 @@ def limit_body() -> None:
     request.max_content_length = MAX_BODY_BYTES
 
 
-from webapp.api import payments, payouts, refunds, sellers  # noqa: E402, F401  (the routes)
+from webapp.api import payments, payouts, refunds, sellers, webhooks  # noqa: E402, F401  (the routes)

@@ -19,11 +19,13 @@ from webapp.models.reconciliation import (
 )
 from webapp.models.refunds import Refund
 from webapp.models.sellers import SellerAccount
+from webapp.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPosting", "LedgerVerification",
            "Merchant", "OrderFunds",
            "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder", "Payout", "PayoutItem",
            "PspAvailability", "PspCharge", "PspEvent", "PspSession", "ReconAction", "ReconImport",
            "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "RecoveryCode", "Refund",
-           "SellerAccount", "User"]
+           "SellerAccount", "User",
+           "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]
 __all__ += ["AuditEntry"]

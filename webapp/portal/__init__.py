@@ -18,4 +18,5 @@ from webapp.portal import (  # noqa: E402, F401
     settings,
     views,
     wallets,
+    webhooks,
 )

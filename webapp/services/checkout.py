@@ -26,7 +26,7 @@ from webapp.models import OutboxMessage, PaymentActivity, PaymentEvent, PaymentO
 from webapp.ops import metrics_flow
 from webapp.ops.metrics_flow import Flow
 from webapp.psp import CheckoutSession, SessionState
-from webapp.services import funds, live, outbox
+from webapp.services import funds, live, outbox, webhook_events
 
 REGISTER_TOPIC = "checkout.register"
 SYNC_TOPIC = "checkout.sync"
@@ -125,6 +125,8 @@ def apply_outcome(event: PaymentEvent, attempt: int, outcome: Outcome, *, source
             funds.record_capture(event, attempt)  # ledger and wallets, in this same transaction
         else:
             captures.append((event, attempt))
+    if captures is None or transition.after is not OrderStatus.SUCCESS:
+        webhook_events.payment_changed(event, outcome)  # a batch's captures announce theirs once posted
     _note(event, "status", f"{transition.before} → {transition.after} ({source})", psp_event_id)
     live.publish_after_commit(event.id, status_message(event))
     return True
@@ -208,6 +210,8 @@ def apply_sessions(news: list[SessionNews]) -> list[str]:
         results.append(f"{item.snapshot.outcome.value}:{'applied' if changed else 'no_change'}")
     if captures:
         funds.record_captures(captures)
+        for event, _attempt in captures:
+            webhook_events.payment_changed(event, Outcome.PAID)
     return results
 
 

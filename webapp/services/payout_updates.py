@@ -26,7 +26,7 @@ from webapp.models import Payout, PayoutItem
 from webapp.ops import metrics_flow
 from webapp.ops.metrics_flow import Flow
 from webapp.psp import PspPayout, PspPayoutStatus
-from webapp.services import ledger, outbox, sellers
+from webapp.services import ledger, outbox, sellers, webhook_events
 from webapp.services.ledger import Links
 from webapp.services.payouts import REVERSE_TOPIC, SUBMIT_TOPIC, SYNC_TOPIC
 
@@ -112,6 +112,7 @@ def refused(payout_id: str, code: str | None, message: str) -> None:
     payout.failure_code, payout.failure_message = (code or "refused")[:100], message[:500]
     payout.updated_at = payout.settled_at = utcnow()
     _return_money(payout, reverse_transfer=True)
+    webhook_events.payout_changed(payout)
 
 
 def reversed_(payout_id: str, reversal_id: str) -> None:
@@ -165,6 +166,7 @@ def apply_psp_payout(found: PspPayout, *, source: str, answer: bool = False) -> 
         _return_money(payout, reverse_transfer=True)
         if transition.after is PayoutStatus.FAILED:
             sellers.bank_account_failed(payout.seller_account_id, payout.psp_bank_account_id)
+    webhook_events.payout_changed(payout)
     log.info("payout %s: %s → %s (%s)", payout.id, transition.before, transition.after, source)
     return f"{transition.after.value}:applied"
 

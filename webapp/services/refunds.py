@@ -39,7 +39,7 @@ from webapp.models import (
 from webapp.ops import metrics_flow
 from webapp.ops.metrics_flow import Flow
 from webapp.psp import PspRefund
-from webapp.services import audit, funds, idempotency, ledger, outbox
+from webapp.services import audit, funds, idempotency, ledger, outbox, webhook_events
 from webapp.services.ledger import Links
 
 log = logging.getLogger(__name__)
@@ -184,6 +184,7 @@ def move(refund: Refund, reported: RefundStatus, *, source: str, failure_reason:
         rule = rules.refund_returned if effect is LedgerEffect.RETURNED else rules.refund_released
         ledger.post(rule(refund.id, refund.seller_account_id, side, refund.currency, refund.seller_share,
                          refund.fee_share), links)
+    webhook_events.refund_changed(refund)
     _note(refund, f"Refund {refund.id}: {transition.before.value} → {transition.after.value} ({source})", psp_event_id)
     return f"{transition.after.value}:applied"
 

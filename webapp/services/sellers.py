@@ -20,7 +20,7 @@ from webapp.domain.sellers import NewSeller, SellerChanges
 from webapp.extensions import db
 from webapp.models import Merchant, SellerAccount
 from webapp.psp import BankAccountState, ConnectedAccount, PspBankAccount
-from webapp.services import outbox
+from webapp.services import outbox, webhook_events
 
 ONBOARD_TOPIC = "sellers.onboard"
 BANK_TOPIC = "sellers.bank_account"
@@ -136,6 +136,8 @@ def update(merchant: Merchant, seller_id: str, changes: SellerChanges, *, commit
             outbox.add(BANK_TOPIC, f"seller-bank:{seller.id}:{seller.bank_account_version}",
                        {"seller": seller.id, "version": seller.bank_account_version})
     seller.updated_at = utcnow()
+    _finish(commit=False)
+    webhook_events.seller_changed(seller)
     _finish(commit)
     return seller
 
@@ -146,6 +148,7 @@ def set_status(merchant: Merchant, seller_id: str, status: str) -> SellerAccount
     if status not in ("active", "disabled"):
         raise ValidationError("Status must be active or disabled.", param="status")
     seller.status = status
+    webhook_events.seller_changed(seller)
     db.session.commit()
     return seller
 
@@ -178,6 +181,7 @@ def onboarded(seller_id: str, found: ConnectedAccount) -> None:
         outbox.add(BANK_TOPIC, f"seller-bank:{seller.id}:{seller.bank_account_version}",
                    {"seller": seller.id, "version": seller.bank_account_version})
     _mirror(seller, found)
+    webhook_events.seller_changed(seller)
 
 
 def onboarding_refused(seller_id: str, code: str | None, message: str) -> None:
@@ -195,6 +199,7 @@ def bank_account_added(seller_id: str, version: int, found: PspBankAccount) -> N
     seller.bank_account_psp_id = found.id
     seller.bank_account_status = BankAccountStatus.ACTIVE.value
     seller.updated_at = utcnow()
+    webhook_events.seller_changed(seller)
 
 
 def bank_account_failed(seller_id: str, bank_account_psp_id: str | None) -> None:
@@ -205,6 +210,12 @@ def bank_account_failed(seller_id: str, bank_account_psp_id: str | None) -> None
             and seller.bank_account_status != BankAccountStatus.PENDING:
         seller.bank_account_status = BankAccountStatus.ERRORED.value
         seller.updated_at = utcnow()
+        webhook_events.seller_changed(seller)
+
+
+def _visible(seller: SellerAccount) -> tuple:
+    """What the API shows of a seller's state at the PSP: a change of it is a `seller_account.updated` event."""
+    return (seller.account_state, seller.payouts_enabled, seller.requirements_due, seller.bank_account_status)
 
 
 def apply_connected_account(found: ConnectedAccount, *, source: str) -> str:
@@ -213,9 +224,11 @@ def apply_connected_account(found: ConnectedAccount, *, source: str) -> str:
                                .with_for_update())
     if seller is None:
         return "unknown_account"
-    before = seller.account_state
+    before = _visible(seller)
     _mirror(seller, found)
-    return f"{before}->{seller.account_state}"
+    if _visible(seller) != before:
+        webhook_events.seller_changed(seller)
+    return f"{before[0]}->{seller.account_state}"
 
 
 def apply_bank_account(found: PspBankAccount, account_id: str | None, *, source: str) -> str:
@@ -229,5 +242,6 @@ def apply_bank_account(found: PspBankAccount, account_id: str | None, *, source:
     if found.state is BankAccountState.ERRORED:
         seller.bank_account_status = BankAccountStatus.ERRORED.value
         seller.updated_at = utcnow()
+        webhook_events.seller_changed(seller)
         return "bank_account_errored"
     return "no_change"

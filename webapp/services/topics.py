@@ -20,6 +20,7 @@ class Queue(StrEnum):
     HIGH = "high"        # what a buyer is waiting on: registering a checkout with the PSP, applying results
     DEFAULT = "default"  # the ledger, refunds, payouts
     LOW = "low"          # sweeps and reports
+    WEBHOOKS = "webhooks"  # deliveries to merchants' endpoints: their own queue, so a worker can be given to them
 
 
 class Topic(Protocol):
@@ -46,10 +47,10 @@ class Drain:
 
 @cache
 def registry() -> dict[str, Topic]:
-    from webapp.services import executor, funds, inbox, payout_jobs, refund_jobs, seller_jobs
+    from webapp.services import executor, funds, inbox, payout_jobs, refund_jobs, seller_jobs, webhook_delivery
 
     topics: list[Topic] = [inbox.TOPIC_DRAIN, *executor.TOPICS, *funds.TOPICS, *refund_jobs.TOPICS,
-                           *seller_jobs.TOPICS, *payout_jobs.TOPICS]
+                           *seller_jobs.TOPICS, *payout_jobs.TOPICS, *webhook_delivery.TOPICS]
     return {topic.name: topic for topic in topics}
 
 
