@@ -90,7 +90,10 @@ def guard(app: Flask) -> None:
         _check(value, name)
     for header in STORED_HEADERS:
         if header in request.headers:
-            _check(request.headers[header], header)
+            value = request.headers[header]
+            _check(value, header)
+            # HTTP servers decode header bytes as Latin-1; a client may have sent UTF-8 (full-width digits).
+            _check(value.encode("latin-1", "replace").decode("utf-8", "replace"), header)
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     request.max_content_length = _body_limit(app)  # read once here, within the route's own limit
