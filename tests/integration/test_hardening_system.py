@@ -22,6 +22,7 @@ from tests.support.system import WEBHOOK_SECRET, System, start_system
 from webapp.domain.cards import contains_card_number
 
 ATTEMPTS = 3
+SCHEMATHESIS_CONFIG = Path(__file__).resolve().parents[1] / "support" / "schemathesis.toml"
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +188,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_failure(hardened, tmp_
     """Every operation of /v1/openapi.json, examples, coverage, fuzzing and stateful links, with the demo key."""
     system, _, _ = hardened
     report = tmp_path / "report"
-    command = [sys.executable, "-m", "schemathesis.cli", "run", f"{system.web_url}/v1/openapi.json",
+    command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(SCHEMATHESIS_CONFIG), "run",
+               f"{system.web_url}/v1/openapi.json",
                "--url", system.web_url, "--header", f"Authorization: Bearer {system.demo['DEMO_API_KEY']}",
                "--checks", "all", "--max-examples", "12", "--max-time", "75", "--workers", "1", "--seed", "11",
                "--generation-deterministic", "--request-timeout", "10", "--report", "junit",
