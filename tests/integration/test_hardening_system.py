@@ -138,6 +138,18 @@ def test_poisoned_webhooks_are_refused_or_dead_lettered_and_never_stall_valid_on
     assert {event_id: found[event_id][1:] for event_id in stored} == dict.fromkeys(stored, ("dead", ATTEMPTS))
 
 
+def test_signatures_dated_beyond_the_tolerance_either_way_are_refused(hardened):
+    system, _, _ = hardened
+    answers = {}
+    for label, offset in (("an hour ahead", 3600), ("six minutes ahead", 360), ("an hour ago", -3600), ("now", 0)):
+        event = _event("customer.created", {"id": f"cus_{secrets.token_hex(4)}", "object": "customer"})
+        payload = json.dumps(event)
+        answers[label] = requests.post(f"{system.web_url}/webhooks/psp", data=payload.encode(), timeout=10, headers={
+            "Content-Type": "application/json",
+            "Stripe-Signature": sign(payload, WEBHOOK_SECRET, int(time.time()) + offset)}).status_code
+    assert answers == {"an hour ahead": 400, "six minutes ahead": 400, "an hour ago": 400, "now": 200}
+
+
 def _grouped(separator: str, digits: str = "4242424242424242") -> str:
     return separator.join(digits[i:i + 4] for i in range(0, len(digits), 4))
 
