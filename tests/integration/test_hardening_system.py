@@ -207,7 +207,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_failure(hardened, tmp_
                "--checks", "all", "--max-examples", "12", "--max-time", "60", "--workers", "1", "--seed", "11",
                "--generation-deterministic", "--request-timeout", "10", "--report", "junit",
                "--report-dir", str(report), "--no-color", "--suppress-health-check", "all"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)  # its cache there
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     counted = re.search(r"(\d+) generated, (\d+) passed", output)
