@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from flask import Flask, request
 
 from webapp.domain.cards import CARD_FIELD_NAMES, contains_card_number
-from webapp.domain.errors import ValidationError
+from webapp.domain.errors import NotFound, ValidationError
 from webapp.domain.payment_requests import CARD_DATA_MESSAGE, CardDataRefused
 
 MAX_JSON_DEPTH = 32
@@ -46,7 +46,7 @@ def _json_texts(document: object) -> Iterator[tuple[str, str, bool]]:
             raise ValidationError(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep.", param=path[:100] or None)
         if isinstance(node, dict):
             for key, value in node.items():
-                child = f"{path}.{key}" if path else str(key)
+                child = f"{path}[{key}]" if path else str(key)  # Stripe's bracket style, as the API names params
                 yield child, str(key), True
                 stack.append((value, child, depth + 1))
         elif isinstance(node, list):
@@ -64,10 +64,11 @@ def _parse_json(raw: bytes) -> object:
         return None  # not JSON: the handler answers for its own body format
 
 
-def check_json(document: object) -> None:
-    """Refuse a parsed JSON document with NUL, surrogates, over-deep nesting or card data (by name or content)."""
+def check_json(document: object, *, card_field_names: bool = True) -> None:
+    """Refuse a parsed JSON document with NUL, surrogates, over-deep nesting or card data (by content, and by
+    field name unless `card_field_names` is off: the PSP's own events name objects "card")."""
     for path, text, is_key in _json_texts(document):
-        if is_key and text.lower() in CARD_FIELD_NAMES:
+        if card_field_names and is_key and text.lower() in CARD_FIELD_NAMES:
             raise CardDataRefused(CARD_DATA_MESSAGE, param=path[:100])
         _check(text, path)
 
@@ -84,6 +85,8 @@ def _body_limit(app: Flask) -> int | None:
 
 
 def guard(app: Flask) -> None:
+    if "\x00" in request.path:  # a path holding NUL names nothing, as a malformed id names nothing
+        raise NotFound("No such page: the path holds a NUL character.")
     _check(request.path, "path")
     for name, value in request.args.items(multi=True):
         _check(name, name)
@@ -107,7 +110,7 @@ def guard(app: Flask) -> None:
     elif request.is_json or request.path.startswith(_JSON_PREFIXES):
         raw = request.get_data(cache=True)
         if raw:
-            check_json(_parse_json(raw))
+            check_json(_parse_json(raw), card_field_names=not request.path.startswith("/webhooks/"))
 
 
 def query_int(name: str, *, low: int, high: int) -> int | None:
