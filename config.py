@@ -124,6 +124,8 @@ class Config:
         # Outbox work (e.g. registering a checkout with the PSP): attempts and exponential backoff.
         self.OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 6)
         self.OUTBOX_BACKOFF_SECONDS = float(_env_or("OUTBOX_BACKOFF_SECONDS", "1"))
+        # PSP events that fail to apply: attempts (with the outbox's backoff) before one goes to the dead letters.
+        self.INBOX_MAX_ATTEMPTS = _int("INBOX_MAX_ATTEMPTS", 5)
         # A worker's claim on a batch; rows of a worker that died become claimable again after this.
         self.OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 30)
         # The sweeper asks the PSP about checkouts with no news for this long.

@@ -21,7 +21,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config.from_mapping(config.as_dict())
     app.config.update(overrides)
 
-    from webapp import cli, errors, logging_setup
+    from webapp import cli, errors, input_guard, logging_setup
     from webapp.extensions import register_extensions
     from webapp.routes import register_blueprints
 
@@ -32,5 +32,6 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     errors.register(app)
+    input_guard.register(app)
     cli.register(app)
     return app

@@ -8,6 +8,7 @@ import time
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from webapp.domain.errors import DomainError
@@ -84,8 +85,16 @@ def register(app: Flask) -> None:
     def unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
+        if isinstance(exc, DataError | RecursionError | UnicodeError):
+            # The input itself cannot be stored or read (a value out of a column's range, text that is not
+            # text): sending it again can never succeed, so it is a 400, not a 500 that invites a retry.
+            log.warning("refused a value the database cannot hold on %s %s: %s", request.method, request.path,
+                        type(exc).__name__)
+            message = ("The request holds a value that cannot be stored (out of range, too long or not valid "
+                       "text); correct it rather than retrying.")
+            return api_error(400, message) if wants_json() else _page(400, "Request not possible", message)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
-            return api_error(500, "An internal error occurred; the request was not applied. Retry safely "
-                             "with the same Idempotency-Key.")
+            return api_error(500, "An internal error occurred on our side; the request was not applied. "
+                             "It may be retried with the same Idempotency-Key.")
         return _page(500, "Internal Server Error", "Something went wrong on our side. Please try again.")

@@ -11,29 +11,62 @@ rendering (every value, tracebacks included).
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
+from urllib.parse import unquote_plus
 
 import structlog
 from flask import Flask
 
-# 13-19 digits, optionally grouped by spaces or dashes: anything that could be a card number.
-_CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+from webapp.domain.cards import contains_card_number, mask_card_numbers
 
 
 def redact(text: str) -> str:
-    return _CARD_LIKE.sub("[REDACTED]", text)
+    """`text` with every card number masked, as the API's detector finds them (any Unicode digits, any
+    separators), also when it is percent-encoded as in an access log's request line ("4242%204242…")."""
+    masked = mask_card_numbers(text)
+    if "%" in masked or "+" in masked:
+        decoded = unquote_plus(masked)
+        if decoded != masked and contains_card_number(decoded):
+            return mask_card_numbers(decoded)
+    return masked
 
 
 class RedactCardNumbers(logging.Filter):
+    """Masks card numbers in a record's message, its arguments, its traceback (which carries SQL parameters
+    of failed statements) and its stack. Installed on every handler and as the record factory's last step, so
+    handlers added later (gunicorn's access log, RQ's worker log) are covered too."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        self.redact_record(record)
+        return True
+
+    @staticmethod
+    def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed format: keep what it says, masked
+            message = f"{record.msg} {record.args}"
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
-        return True
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return record
+
+
+_base_factory = logging.getLogRecordFactory()
+
+
+def _redacting_factory(*args, **kwargs) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    # structlog's own records carry the line as a dict, redacted value by value before rendering (redact_event).
+    return record if isinstance(record.msg, dict) else RedactCardNumbers.redact_record(record)
 
 
 def _redact_values(value: Any) -> Any:
@@ -104,6 +137,7 @@ def setup(log_format: str = "auto", level: str = "INFO", stream: TextIO | None =
         if old.get_name() == _HANDLER:  # set up again (another app in the same process): replace ours only
             root.removeHandler(old)
     root.addHandler(handler)
+    logging.setLogRecordFactory(_redacting_factory)  # records of handlers added later (RQ's, a test's) too
     # Every handler, ours and any other (a test runner's capture), masks card numbers.
     for each in root.handlers:
         if not any(isinstance(f, RedactCardNumbers) for f in each.filters):

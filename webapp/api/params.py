@@ -36,7 +36,7 @@ def merchant() -> Merchant:
 
 def object_id(raw: str, what: str, *, param: str) -> str:
     """An id from a path or a body: one that cannot be ours is missing, like another merchant's."""
-    if not _ID.match(raw):
+    if not _ID.fullmatch(raw):
         raise NotFound(f"No such {what}: {raw[:60]!r}.", param=param)
     return raw
 
@@ -91,8 +91,8 @@ def limit_of(args: dict[str, str], default: int = 10) -> int:
 
 def cursor_of(args: dict[str, str], what: str) -> str | None:
     """`starting_after`: the id of the previous page's last object."""
-    raw = args.get("starting_after") or None
-    if raw is not None and not _ID.match(raw):
+    raw = args.get("starting_after")
+    if raw is not None and not _ID.fullmatch(raw):  # an empty one too: the OpenAPI description refuses it
         raise ValidationError(f"No such {what}: {raw[:60]!r}.", param="starting_after", code="resource_missing")
     return raw
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
 
-from webapp.api import OPENAPI_DOCUMENT, bp, presenters
+from webapp.api import OPENAPI_DOCUMENT, bp, params, presenters
 from webapp.api.auth import api_key_required
 from webapp.api.params import json_body
-from webapp.domain.errors import ValidationError
 from webapp.domain.payment_requests import CreatePayment
 from webapp.extensions import limiter
 from webapp.ops import log_context
@@ -36,13 +35,8 @@ def get_payment(checkout_id: str):
 @bp.get("/payments")
 @api_key_required
 def list_payments():
-    try:
-        limit = int(request.args.get("limit", 10))
-    except ValueError:
-        raise ValidationError("limit must be an integer between 1 and 100.", param="limit")
-    if not 1 <= limit <= 100:
-        raise ValidationError("limit must be an integer between 1 and 100.", param="limit")
-    page = payments.list_page(g.merchant_id, limit, request.args.get("starting_after") or None)
+    args = params.query({"limit", "starting_after"})
+    page = payments.list_page(g.merchant_id, params.limit_of(args), params.cursor_of(args, "payment"))
     found = refunds.for_payments([event.id for event in page.items])
     return jsonify({"object": "list", "url": "/v1/payments", "has_more": page.has_more,
                     "data": [presenters.payment(event, found.get(event.id, [])) for event in page.items]})

@@ -31,7 +31,7 @@ def _payout(payout_id: str, merchant_id: str) -> Payout:
 
 
 def _filter(args: dict[str, str], merchant_id: str) -> PayoutFilter:
-    seller_id = args.get("seller_account") or None
+    seller_id = args.get("seller_account")  # an empty one is refused, as the OpenAPI description says
     if seller_id is not None:
         try:
             sellers.get(params.merchant(), params.object_id(seller_id, "seller account", param="seller_account"))

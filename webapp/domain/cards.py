@@ -1,19 +1,39 @@
-"""Recognising card numbers, so they can be refused and never stored or logged."""
+"""Recognising card numbers, so they can be refused and never stored or logged.
+
+One detector for every text the gateway accepts or writes to a log. A card number is a 13-19 digit,
+Luhn-valid number starting with a card network's digit, written as cards are: unbroken, in groups of four
+(4-4-4-4[-1..3]) or Amex/Diners-style (4-6-5, 4-6-4). Careless or evasive writing is normalised first:
+any Unicode decimal digit counts as its digit (full-width, Arabic-Indic, ...) and the groups may be
+separated by up to three of: spaces (any Unicode space, tabs, no-break spaces), dots, slashes, underscores or
+dashes (any Unicode dash), mixed. A number glued to letters or other digits by such a separator is still
+looked at on its own ("order-4242…", "4242…_2"). IBANs are not cards: a valid IBAN (checked by `schwifty`)
+is skipped even when a run of its digits happens to look like a card.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 
-# 13-19 digits written as cards are: unbroken, in groups of four (4-4-4-4[-1..3]), or Amex-style 4-6-5/4-6-4,
-# with one kind of separator. Other dashed numbers (dates, "order-12-5381...") are identifiers, not cards.
-_CANDIDATE = re.compile(
-    r"(?<![\d-])(\d{13,19}|\d{4}([ -])\d{4}\2\d{4}\2\d{4}(?:\2\d{1,3})?|\d{4}([ -])\d{6}\3\d{4,5})(?![\d-])")
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
+# `\d` matches every Unicode decimal digit; `\s` every Unicode space (tab, NBSP, figure space, ideographic space).
+_SEPARATOR = r"[\s._/\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d\uff0e\uff0f\uff3f]"
+_RUN = re.compile(rf"\d+(?:{_SEPARATOR}{{1,3}}\d+)*")
+_GROUP = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
+# A run needs this many digits before it can hold a card; most texts (and log lines) are rejected by this alone.
+_MIN_DIGITS = 13
 # Issuer identification numbers of card networks start with 2 (Mastercard), 3 (Amex, JCB, Diners),
 # 4 (Visa), 5 (Mastercard) or 6 (Discover, UnionPay, Maestro).
 _NETWORK_PREFIXES = "23456"
+_GROUPED_SHAPES = {(4, 4, 4, 4), (4, 4, 4, 4, 1), (4, 4, 4, 4, 2), (4, 4, 4, 4, 3), (4, 6, 5), (4, 6, 4)}
+_IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{1,4}){3,8}\b")
 CARD_FIELD_NAMES = frozenset({"credit_card_info", "card", "card_number", "cardnumber", "pan", "cvc", "cvv",
                               "card_details", "payment_card"})
+MASK = "[REDACTED]"
 
 
 def luhn_valid(digits: str) -> bool:
@@ -26,13 +46,66 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _ascii_digits(text: str) -> str:
+    return "".join(str(unicodedata.decimal(char)) for char in text)
+
+
+def _is_card(groups: list[str]) -> bool:
+    digits = "".join(groups)
+    shape = tuple(len(group) for group in groups)
+    if len(groups) == 1:
+        if not 13 <= len(digits) <= 19:
+            return False
+    elif shape not in _GROUPED_SHAPES:
+        return False
+    return digits[0] in _NETWORK_PREFIXES and luhn_valid(digits)
+
+
+def _iban_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for match in _IBAN_CANDIDATE.finditer(text):
+        try:
+            IBAN(match.group(0))
+        except SchwiftyException:
+            continue
+        spans.append(match.span())
+    return spans
+
+
+def card_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) in `text` of every card-shaped, Luhn-valid number with a card network's prefix."""
+    if len(_DIGIT.findall(text)) < _MIN_DIGITS:
+        return
+    ibans = _iban_spans(text)
+    for run in _RUN.finditer(text):
+        if any(start <= run.start() and run.end() <= end for start, end in ibans):
+            continue
+        groups = [(m.start() + run.start(), m.end() + run.start(), _ascii_digits(m.group(0)))
+                  for m in _GROUP.finditer(run.group(0))]
+        index = 0
+        while index < len(groups):
+            # The longest card-shaped window of consecutive groups starting here (at most 5 groups).
+            for end in range(min(len(groups), index + 5), index, -1):
+                window = groups[index:end]
+                if _is_card([digits for _, _, digits in window]):
+                    yield window[0][0], window[-1][1]
+                    index = end
+                    break
+            else:
+                index += 1
+
+
 def contains_card_number(text: str) -> bool:
-    """True when `text` holds a card-shaped, Luhn-valid 13-19 digit number with a card network's prefix."""
-    for match in _CANDIDATE.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group(1))
-        if 13 <= len(digits) <= 19 and digits[0] in _NETWORK_PREFIXES and luhn_valid(digits):
-            return True
-    return False
+    """True when `text` holds a card number, however it is written (see the module's docstring)."""
+    return next(card_spans(text), None) is not None
+
+
+def mask_card_numbers(text: str) -> str:
+    """`text` with every card number replaced by [REDACTED] (for log lines, tracebacks and anything shown)."""
+    spans = list(card_spans(text))
+    for start, end in reversed(spans):
+        text = text[:start] + MASK + text[end:]
+    return text
 
 
 def _leaves(value: object, path: str = "") -> Iterator[tuple[str, str, bool]]:

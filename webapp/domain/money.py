@@ -50,7 +50,7 @@ class Money:
         code = currency_code(currency)
         if not isinstance(raw, str):
             raise InvalidMoney("Amount must be a decimal string such as \"3.15\".", param=param)
-        match = _DECIMAL.match(raw.strip())
+        match = _DECIMAL.fullmatch(raw.strip())
         if match is None:
             raise InvalidMoney(f"Amount {raw!r} is not a positive decimal number.", param=param)
         whole, fraction = match.group(1), match.group(2) or ""

@@ -26,6 +26,10 @@ _ORDER_FIELDS = {"payment_order_id", "seller_account", "amount", "currency", "de
 _BUYER_FIELDS = {"email", "name"}
 
 
+CARD_DATA_MESSAGE = ("Card details must not be sent to this API: the buyer enters them only on the payment "
+                     "provider's hosted page. Remove the card data and send the buyer to checkout_url.")
+
+
 class CardDataRefused(ValidationError):
     code = "card_data_not_allowed"
 
@@ -62,11 +66,7 @@ class CreatePayment:
             raise ValidationError("The request body must be a JSON object.")
         card_path = find_card_data(document)
         if card_path is not None:
-            raise CardDataRefused(
-                "Card details must not be sent to this API: the buyer enters them only on the payment "
-                "provider's hosted page. Remove the card data and send the buyer to checkout_url.",
-                param=card_path,
-            )
+            raise CardDataRefused(CARD_DATA_MESSAGE, param=card_path)
         _no_unknown(document, _FIELDS, "")
         orders = _orders(document.get("payment_orders"), max_amount_minor)
         email, name = _buyer(document.get("buyer_info"))
@@ -101,7 +101,7 @@ def _missing(param: str) -> ValidationError:
 def _identifier(value: object, param: str) -> str:
     if value is None or value == "":
         raise _missing(param)
-    if not isinstance(value, str) or not _ID.match(value):
+    if not isinstance(value, str) or not _ID.fullmatch(value):
         raise ValidationError(f"{param} must be 1-255 characters of letters, digits, '.', '_', ':' or '-'.",
                               param=param)
     return value

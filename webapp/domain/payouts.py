@@ -131,11 +131,11 @@ def manual_period(payout_id: str) -> str:
     return f"now:{payout_id}"
 
 
-_PERIOD = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{4}-W\d{2}|\d{4}-\d{2}|now:.+)$")
+_PERIOD = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{4}-W\d{2}|\d{4}-\d{2}|now:.+)$", re.ASCII)
 
 
 def is_period(value: str) -> bool:
-    return bool(_PERIOD.match(value))
+    return bool(_PERIOD.fullmatch(value))
 
 
 def payout_amount(available: int, minimum: int) -> int | None:

@@ -102,7 +102,7 @@ def parse_amount(raw: str, currency: str) -> int:
     """A report amount in major units ("-12.30" EUR, "1500" JPY) as signed minor units, exactly: more decimals
     than the currency has are refused, never rounded ("1.005" USD is an error, "1500.0" JPY too)."""
     code = currency_code(currency)
-    match = _SIGNED.match(raw.strip())
+    match = _SIGNED.fullmatch(raw.strip())
     if match is None:
         raise InvalidMoney(f"Amount {raw!r} is not a decimal number.")
     sign, whole, fraction = match.group(1), match.group(2), match.group(3)

@@ -117,11 +117,12 @@ class RefundRequest:
             raise ValidationError("payment_order_id must be the id of one of the payment's orders.",
                                   param="payment_order_id")
         amount = document.get("amount")
-        if amount is not None and not isinstance(amount, str):
+        if amount is not None and (not isinstance(amount, str) or not amount.strip()):
+            # Leave `amount` out to refund everything still refundable; an empty one is a mistake, not "all".
             raise ValidationError("amount must be a decimal string such as \"3.15\".", param="amount",
                                   code="amount_invalid")
         reason = document.get("reason")
         if reason is not None and reason not in REASONS:
             raise ValidationError(f"reason must be one of {', '.join(REASONS)}.", param="reason")
         canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return cls(order_id, amount or None, reason, hashlib.sha256(canonical.encode()).hexdigest())
+        return cls(order_id, amount, reason, hashlib.sha256(canonical.encode()).hexdigest())

@@ -26,7 +26,7 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 def safe_cell(value: object) -> str:
     """The cell's text, neutralised if a spreadsheet would read it as a formula."""
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
 

@@ -5,11 +5,12 @@ Routes on the portal blueprint (webapp/portal/__init__.py imports this module).
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template
 from flask_login import current_user
 
 from webapp.auth.access import merchant_required, own_or_404
 from webapp.domain.money import Money
+from webapp.input_guard import query_int
 from webapp.models import SellerAccount
 from webapp.portal import bp
 from webapp.services import balances
@@ -50,7 +51,7 @@ def wallets() -> str:
 @merchant_required
 def wallet(seller_id: str) -> str:
     seller = own_or_404(SellerAccount, seller_id)
-    before = request.args.get("before", type=int)
+    before = query_int("before", low=0, high=2**62)
     page = balances.wallet_lines(seller.id, before=before, per_page=LINES_PER_PAGE)
     return render_template("portal/wallet.html", seller=seller, page=page, first_page=before is None,
                            wallets=balances.wallets([seller.id]).get(seller.id, []))

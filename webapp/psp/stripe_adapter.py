@@ -277,10 +277,21 @@ class StripePsp:
                 failure = exc
         else:
             raise WebhookRejected(str(failure or "no webhook secret configured"))
+        _not_from_the_future(signature_header, stripe.Webhook.DEFAULT_TOLERANCE)
         try:
             return stripe_objects.read_notice(text)
         except MalformedNotice as exc:
             raise WebhookRejected(str(exc)) from exc
+
+
+def _not_from_the_future(signature_header: str, tolerance: int) -> None:
+    """The SDK refuses signatures older than the tolerance only; one dated further ahead than that is refused
+    too, so a signed request captured with a forged future timestamp cannot be replayed for days."""
+    stamps = [item.strip()[2:] for item in signature_header.split(",") if item.strip().startswith("t=")]
+    if not stamps or not all(stamp.isascii() and stamp.isdigit() and len(stamp) <= 12 for stamp in stamps):
+        raise WebhookRejected("the signature's timestamp is not a Unix time")
+    if max(int(stamp) for stamp in stamps) > time.time() + tolerance:
+        raise WebhookRejected(f"Timestamp outside the tolerance zone ({stamps[0]})")
 
 
 _lock = threading.Lock()

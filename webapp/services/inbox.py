@@ -8,6 +8,7 @@ in a fixed order (sorted by checkout id) so concurrent workers never deadlock.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -17,6 +18,7 @@ from sqlalchemy import Table, bindparam, or_, select, update
 
 from webapp.dbengine import insert_or_ignore
 from webapp.dbtypes import utcnow
+from webapp.domain.cards import mask_card_numbers
 from webapp.extensions import db
 from webapp.models import PspEvent, PspSession
 from webapp.ops import log_context, metrics_flow
@@ -26,8 +28,8 @@ from webapp.services.outbox import BatchResult
 from webapp.services.topics import Drain, Queue
 
 log = logging.getLogger(__name__)
+_OUR_ID = re.compile(r"[A-Za-z0-9_]{1,40}")
 
-MAX_ATTEMPTS = 5
 TOPIC = "inbox"  # what workers are woken for when events wait here
 
 
@@ -100,15 +102,29 @@ def _apply_sessions_together(rows: list[_Claimed], notices: dict[str, Notice]) -
 
 
 def _read(rows: list[_Claimed]) -> tuple[dict[str, Notice], dict[str, Exception]]:
-    """Each stored payload as a typed notice; the ones that cannot be read are failures of their own row only."""
+    """Each stored payload as a typed notice; the ones that cannot be read (whatever the reason: a shape stored
+    before the webhook checked it, nesting too deep to parse) are failures of their own row only."""
     notices: dict[str, Notice] = {}
     unreadable: dict[str, Exception] = {}
     for row in rows:
         try:
             notices[row.id] = read_notice(row.payload)
-        except ValueError as exc:
+        except Exception as exc:
             unreadable[row.id] = exc
     return notices, unreadable
+
+
+def _checkout_of(row: _Claimed, notices: dict[str, Notice], sessions: dict[str, str]) -> str | None:
+    """The checkout the row's event will lock; only a value shaped like our ids is locked (anything else cannot
+    be one of our checkouts, and must not reach the batch's lock statement, where it would fail every row)."""
+    found = sessions.get(row.object_id or "") or (psp_events.checkout_of(notices[row.id])
+                                                   if row.id in notices else None)
+    return found if found is not None and _OUR_ID.fullmatch(found) else None
+
+
+def _error_text(exc: Exception) -> str:
+    """What is kept of a failure on the row: no NUL (PostgreSQL refuses it) and no card number."""
+    return mask_card_numbers(f"{type(exc).__name__}: {exc}".replace("\x00", ""))[:2000]
 
 
 def drain(limit: int = 100) -> BatchResult:
@@ -120,8 +136,7 @@ def drain(limit: int = 100) -> BatchResult:
     notices, unreadable = _read(rows)
     sessions = {s.id: s.payment_event_id for s in db.session.scalars(
         select(PspSession).where(PspSession.id.in_({r.object_id for r in rows if r.object_id})))}
-    checkout_of = {r.id: sessions.get(r.object_id or "") or (psp_events.checkout_of(notices[r.id])
-                                                              if r.id in notices else None) for r in rows}
+    checkout_of = {r.id: _checkout_of(r, notices, sessions) for r in rows}
     rows.sort(key=lambda r: (checkout_of[r.id] or "", str(r.received_at), r.id))
     # Every checkout the batch touches is locked up front, in id order: concurrent workers never deadlock.
     funds.lock_checkouts({checkout_id for checkout_id in checkout_of.values() if checkout_id})
@@ -164,11 +179,11 @@ def _apply_row(row: _Claimed, notice: Notice | None, unreadable: dict[str, Excep
         log.exception("applying PSP event %s failed", row.id)
         attempts = row.attempts + 1
         # Held back with exponential backoff, like outbox work: the lease doubles as "not before".
-        values = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:2000],
+        values = {"attempts": attempts, "last_error": _error_text(exc),
                   "claimed_until": now + timedelta(seconds=outbox.backoff_seconds(attempts))}
-        if attempts >= MAX_ATTEMPTS:
+        if attempts >= current_app.config["INBOX_MAX_ATTEMPTS"]:
             values.update(processed_at=now, result="dead")
-            result.dead.append(f"{row.id} ({row.type}): {exc}")
+            result.dead.append(f"{row.id} ({row.type}): {values['last_error']}")
         db.session.execute(update(PspEvent).where(PspEvent.id == row.id).values(**values))
 
 

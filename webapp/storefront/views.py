@@ -47,7 +47,7 @@ def _quantities() -> dict[str, int]:
     chosen = {}
     for product in CATALOGUE:
         raw = request.form.get(f"qty-{product.sku}", "0") or "0"
-        if not raw.isdigit() or int(raw) > 20:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > 20:
             abort(400, "Quantities are whole numbers from 0 to 20.")
         if int(raw):
             chosen[product.sku] = int(raw)

@@ -1,0 +1,129 @@
+"""One guard in front of every route: what no handler can store or parse safely is refused with a 400 here.
+
+It runs before any other request hook and looks at every text a client sends: the path, the query string,
+form fields, JSON bodies (keys and values, at any depth) and the headers the gateway stores. Refused:
+- NUL characters (PostgreSQL cannot store them) and lone UTF-16 surrogates (`"\\ud800"` in JSON: not text);
+- JSON nested deeper than MAX_JSON_DEPTH (Python's parser would otherwise recurse until it fails);
+- card numbers, in any encoding the detector knows (webapp.domain.cards): the buyer types them only on the PSP's
+  hosted page, so one here is a mistake that must not be stored or logged. Password fields are exempt (never
+  stored in clear nor logged), so nobody is locked out by the password they chose.
+Bounded integers for query strings are read with `query_int`, so a 30-digit "page number" is a 400 too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+from flask import Flask, request
+
+from webapp.domain.cards import CARD_FIELD_NAMES, contains_card_number
+from webapp.domain.errors import NotFound, ValidationError
+from webapp.domain.payment_requests import CARD_DATA_MESSAGE, CardDataRefused
+
+MAX_JSON_DEPTH = 32
+STORED_HEADERS = ("Idempotency-Key",)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_PREFIXES = ("/v1/", "/webhooks/")
+
+
+def _check(text: str, param: str, *, cards: bool = True) -> None:
+    if "\x00" in text:
+        raise ValidationError("Text must not contain NUL characters.", param=param[:100] or None)
+    if _SURROGATE.search(text):
+        raise ValidationError("Text must be valid Unicode (no lone surrogates).", param=param[:100] or None)
+    if cards and contains_card_number(text):
+        raise CardDataRefused(CARD_DATA_MESSAGE, param=param[:100] or None)
+
+
+def _json_texts(document: object) -> Iterator[tuple[str, str, bool]]:
+    """(path, text, is_key) of every key and scalar, without recursion; ValidationError past the depth limit."""
+    stack: list[tuple[object, str, int]] = [(document, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValidationError(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep.", param=path[:100] or None)
+        if isinstance(node, dict):
+            for key, value in node.items():
+                child = f"{path}[{key}]" if path else str(key)  # Stripe's bracket style, as the API names params
+                yield child, str(key), True
+                stack.append((value, child, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((value, f"{path}[{index}]", depth + 1) for index, value in enumerate(node))
+        elif isinstance(node, str | int | float) and not isinstance(node, bool):
+            yield path, str(node), False
+
+
+def _parse_json(raw: bytes) -> object:
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValidationError(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep.")
+    except (UnicodeDecodeError, ValueError):
+        return None  # not JSON: the handler answers for its own body format
+
+
+def check_json(document: object, *, card_field_names: bool = True) -> None:
+    """Refuse a parsed JSON document with NUL, surrogates, over-deep nesting or card data (by content, and by
+    field name unless `card_field_names` is off: the PSP's own events name objects "card")."""
+    for path, text, is_key in _json_texts(document):
+        if card_field_names and is_key and text.lower() in CARD_FIELD_NAMES:
+            raise CardDataRefused(CARD_DATA_MESSAGE, param=path[:100])
+        _check(text, path)
+
+
+def _body_limit(app: Flask) -> int | None:
+    from webapp.api import MAX_BODY_BYTES as API_LIMIT
+    from webapp.webhooks.views import MAX_BODY_BYTES as WEBHOOK_LIMIT
+
+    if request.path.startswith("/v1/"):
+        return API_LIMIT
+    if request.path.startswith("/webhooks/"):
+        return WEBHOOK_LIMIT
+    return app.config.get("MAX_CONTENT_LENGTH")
+
+
+def guard(app: Flask) -> None:
+    if "\x00" in request.path:  # a path holding NUL names nothing, as a malformed id names nothing
+        raise NotFound("No such page: the path holds a NUL character.")
+    _check(request.path, "path")
+    for name, value in request.args.items(multi=True):
+        _check(name, name)
+        _check(value, name)
+    for header in STORED_HEADERS:
+        if header in request.headers:
+            value = request.headers[header]
+            _check(value, header)
+            # HTTP servers decode header bytes as Latin-1; a client may have sent UTF-8 (full-width digits).
+            _check(value.encode("latin-1", "replace").decode("utf-8", "replace"), header)
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    request.max_content_length = _body_limit(app)  # read once here, within the route's own limit
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for name, value in request.form.items(multi=True):
+            _check(name, name)
+            _check(value, name, cards="password" not in name.lower())
+        for name, upload in request.files.items(multi=True):
+            _check(name, name)
+            _check(upload.filename or "", name)
+    elif request.is_json or request.path.startswith(_JSON_PREFIXES):
+        raw = request.get_data(cache=True)
+        if raw:
+            check_json(_parse_json(raw), card_field_names=not request.path.startswith("/webhooks/"))
+
+
+def query_int(name: str, *, low: int, high: int) -> int | None:
+    """A whole number from the query string (ASCII digits only, within [low, high]), None when absent;
+    ValidationError otherwise, so an overflowing or full-width number never reaches the database."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18) or not low <= int(raw) <= high:
+        raise ValidationError(f"{name} must be a whole number from {low} to {high}.", param=name)
+    return int(raw)
+
+
+def register(app: Flask) -> None:
+    """Run the guard before every other request hook of the app and its blueprints."""
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: guard(app))
