@@ -17,7 +17,8 @@ from webapp.services import payments, refunds
 @api_key_required
 def create_payment():
     command = CreatePayment.from_json(json_body(), max_amount_minor=current_app.config["MAX_PAYMENT_AMOUNT_MINOR"])
-    result = payments.create(g.merchant_id, command, request.headers.get("Idempotency-Key"), presenters.payment)
+    result = payments.create(g.merchant_id, command, request.headers.get("Idempotency-Key"),
+                             lambda event, buyer: presenters.payment(event, buyer=buyer))
     response = jsonify(result.body)
     response.status_code = result.status
     if result.replayed:
