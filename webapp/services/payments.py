@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from typing import cast
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
-from sqlalchemy import Executable, insert, or_, select, tuple_
+from sqlalchemy import Executable, Table, bindparam, insert, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from webapp.dbengine import insert_or_ignore
@@ -37,18 +38,24 @@ def _iban_or_none(ref: str) -> str | None:
         return None
 
 
-_SELLER_COLUMNS = (SellerAccount.id, SellerAccount.iban, SellerAccount.status, SellerAccount.currency)
+_SELLERS = SellerAccount.__table__
+
+
+@cache
+def _seller_lookup() -> Executable:
+    """Built once: the four columns the checks need, by id or IBAN (a Core statement: no ORM objects)."""
+    return select(_SELLERS.c.id, _SELLERS.c.iban, _SELLERS.c.status, _SELLERS.c.currency).where(
+        _SELLERS.c.merchant_id == bindparam("merchant_id"),
+        or_(_SELLERS.c.id.in_(bindparam("refs", expanding=True)),
+            _SELLERS.c.iban.in_(bindparam("ibans", expanding=True))))
 
 
 def _resolve_sellers(merchant_id: str, command: CreatePayment) -> list[str]:
-    """Each order's seller account id, by id or IBAN; unknown, disabled and others' accounts are refused alike.
-    Only the four columns the checks need are read (no ORM objects: this is the API's hot path)."""
+    """Each order's seller account id, by id or IBAN; unknown, disabled and others' accounts are refused alike."""
     refs = [order.seller_ref for order in command.orders]
     ibans = {ref: iban for ref in refs if (iban := _iban_or_none(ref))}
-    where = SellerAccount.id.in_(refs)
-    if ibans:
-        where = or_(where, SellerAccount.iban.in_(list(ibans.values())))
-    found = db.session.execute(select(*_SELLER_COLUMNS).where(SellerAccount.merchant_id == merchant_id, where)).all()
+    found = db.session.execute(_seller_lookup(), {"merchant_id": merchant_id, "refs": refs,
+                                                  "ibans": list(ibans.values())}).all()
     by_id = {row.id: row for row in found}
     by_iban = {row.iban: row for row in found}
     sellers = []
@@ -82,13 +89,20 @@ def _same_or_conflict(existing: PaymentEvent, command: CreatePayment) -> Payment
 
 
 @cache
-def _statements(dialect_name: str) -> tuple[Executable, Executable]:
-    """The hot path's two INSERTs, built once per process: every request binds only its values, so SQLAlchemy
-    finds the compiled form in its cache instead of rebuilding and compiling a statement of 17 columns."""
-    events, orders = PaymentEvent.__table__, PaymentOrder.__table__
-    event_insert = (insert_or_ignore(events, dialect_name)
-                    .on_conflict_do_nothing(index_elements=["merchant_id", "checkout_id"]).returning(events.c.id))
-    return event_insert, insert(orders)
+def _event_insert(dialect_name: str) -> Executable:
+    """Built once per process: every request binds only its values, so SQLAlchemy finds the compiled form in its
+    cache instead of rebuilding and compiling a statement of 17 columns."""
+    events = PaymentEvent.__table__
+    return (insert_or_ignore(events, dialect_name)
+            .on_conflict_do_nothing(index_elements=["merchant_id", "checkout_id"]).returning(events.c.id))
+
+
+@lru_cache(maxsize=128)
+def _orders_insert(count: int) -> Executable:
+    """One multi-row INSERT for `count` orders (one round trip, no executemany pipeline), built once per size."""
+    columns = [column.key for column in PaymentOrder.__table__.columns]
+    return insert(cast(Table, PaymentOrder.__table__)).values(
+        [{key: bindparam(f"{key}_{index}") for key in columns} for index in range(count)])
 
 
 def _row(record: object, table) -> dict:
@@ -114,10 +128,11 @@ def _insert(merchant_id: str, command: CreatePayment, seller_ids: list[str]) -> 
                      created_at=now, updated_at=now)
         for i, (o, seller_id) in enumerate(zip(command.orders, seller_ids, strict=True))
     ]
-    event_insert, order_insert = _statements(db.engine.dialect.name)
-    if db.session.execute(event_insert, _row(event, PaymentEvent.__table__)).first() is None:
+    if db.session.execute(_event_insert(db.engine.dialect.name), _row(event, PaymentEvent.__table__)).first() is None:
         return None
-    db.session.execute(order_insert, [_row(o, PaymentOrder.__table__) for o in orders])
+    params = {f"{key}_{index}": value for index, order in enumerate(orders)
+              for key, value in _row(order, PaymentOrder.__table__).items()}
+    db.session.execute(_orders_insert(len(orders)), params)
     event.orders = orders
     return event
 
