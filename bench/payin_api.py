@@ -69,18 +69,35 @@ def loadavg() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (gunicorn's master and workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0.0
+    for one in [pid, *map(int, children)]:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def load_run(name: str, url: str, database_url: str, sellers: list[str], api_key: str, work: Path,
-             seconds: int, connections: int) -> dict:
+             seconds: int, connections: int, server_pid: int) -> dict:
     run = f"{name}{secrets.token_hex(4)}"
     before = loadavg()
+    cpu_before = cpu_seconds(server_pid)
     result = wrk(url, seconds=seconds, connections=connections, script=script_for(run, sellers, api_key, work))
+    cpu = cpu_seconds(server_pid) - cpu_before
     created = next((int(line.split()[1]) for line in result["raw"].splitlines() if line.startswith("created:")), 0)
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("SELECT count(*) FROM payment_events WHERE checkout_id LIKE %s",
                             (run + "\\_%",)).fetchone()[0]
     out = {k: v for k, v in result.items() if k != "raw"}
     # Requests still in flight when wrk stops are committed but not counted by wrk: at most one per connection.
-    out.update(created_201=created, rows=rows, load_before=before, load_after=loadavg())
+    out.update(created_201=created, rows=rows, load_before=before, load_after=loadavg(),
+               server_cpu_ms_per_request=round(1000 * cpu / max(rows, 1), 3))
     if not created <= rows <= created + connections:
         out["ROWS_MISMATCH"] = True
     return out
@@ -114,15 +131,18 @@ def main() -> None:
         try:
             wait_http(floor, f"http://127.0.0.1:{port}/healthz")
             targets = {"floor": f"http://127.0.0.1:{port}", "gateway": system.web_url}
+            pids = {"floor": floor.popen.pid, "gateway": system.processes["web"].popen.pid}
             for name, url in targets.items():  # warm-up: start-up, caches, connection pools
-                load_run(name + "warm", url, database_url, sellers, api_key, work, 5, args.connections)
+                load_run(name + "warm", url, database_url, sellers, api_key, work, 5, args.connections, pids[name])
             rounds = []
             for index in range(args.rounds):
                 order = list(targets) if index % 2 == 0 else list(reversed(targets))
                 one = {name: load_run(name, targets[name], database_url, sellers, api_key, work, args.seconds,
-                                      args.connections) for name in order}
+                                      args.connections, pids[name]) for name in order}
                 one["ratio_rps"] = round(one["gateway"]["rps"] / one["floor"]["rps"], 3)
                 one["ratio_p99"] = round(one["gateway"]["p99_ms"] / one["floor"]["p99_ms"], 3)
+                one["ratio_cpu_per_request"] = round(one["gateway"]["server_cpu_ms_per_request"]
+                                                     / one["floor"]["server_cpu_ms_per_request"], 3)
                 rounds.append(one)
                 print(json.dumps(one), file=sys.stderr)
         finally:
@@ -134,8 +154,9 @@ def main() -> None:
     save("payin_api", {
         "machine": machine(), "gunicorn": " ".join(web_args), "connections": args.connections,
         "seconds": args.seconds, "rounds": rounds,
-        "median": {name: {key: median(name, key) for key in ("rps", "p50_ms", "p99_ms")}
+        "median": {name: {key: median(name, key) for key in ("rps", "p50_ms", "p99_ms", "server_cpu_ms_per_request")}
                    for name in ("floor", "gateway")},
+        "median_ratio_cpu_per_request": round(statistics.median(r["ratio_cpu_per_request"] for r in rounds), 3),
         "median_ratio_rps": round(statistics.median(r["ratio_rps"] for r in rounds), 3),
         "median_ratio_p99": round(statistics.median(r["ratio_p99"] for r in rounds), 3),
         "rows_match_requests": all("ROWS_MISMATCH" not in r[n] for r in rounds for n in ("floor", "gateway")),
