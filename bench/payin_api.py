@@ -22,9 +22,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg
-from harness import ROOT, machine, running_system, save, wrk
-
-from tests.support.processes import free_port, python, start, wait_http
+from harness import cpu_seconds, floor_server, loadavg, machine, running_system, save, wrk
 
 LUA = """
 THREADS = {}
@@ -65,24 +63,6 @@ def script_for(run: str, sellers: list[str], api_key: str, work: Path) -> Path:
     return path
 
 
-def loadavg() -> float:
-    return float(Path("/proc/loadavg").read_text().split()[0])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children (gunicorn's master and workers), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    total = 0.0
-    for one in [pid, *map(int, children)]:
-        try:
-            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
 def load_run(name: str, url: str, database_url: str, sellers: list[str], api_key: str, work: Path,
              seconds: int, connections: int, server_pid: int) -> dict:
     run = f"{name}{secrets.token_hex(4)}"
@@ -120,18 +100,14 @@ def main() -> None:
             merchant_id = conn.execute("SELECT merchant_id FROM seller_accounts WHERE id = %s",
                                        (sellers[0],)).fetchone()[0]
         secrets_file = json.loads((Path(system.env["INSTANCE_PATH"]) / "dev-secrets.json").read_text())
-        port = free_port()
-        work = Path(tempfile.mkdtemp(prefix="bench-payin-"))
         floor_env = {"FLOOR_DATABASE_URL": database_url, "FLOOR_MERCHANT_ID": merchant_id,
                      "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY")
                      or secrets_file["DATA_ENCRYPTION_KEY"],
                      "PUBLIC_BASE_URL": system.env["PUBLIC_BASE_URL"]}
-        floor = start("floor", python("-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT / "bench"),
-                                      *web_args, "floor_payin:app"), work, floor_env)
-        try:
-            wait_http(floor, f"http://127.0.0.1:{port}/healthz")
-            targets = {"floor": f"http://127.0.0.1:{port}", "gateway": system.web_url}
-            pids = {"floor": floor.popen.pid, "gateway": system.processes["web"].popen.pid}
+        work = Path(tempfile.mkdtemp(prefix="bench-payin-"))
+        with floor_server("floor_payin", web_args, floor_env) as (floor_url, floor_pid):
+            targets = {"floor": floor_url, "gateway": system.web_url}
+            pids = {"floor": floor_pid, "gateway": system.processes["web"].popen.pid}
             for name, url in targets.items():  # warm-up: start-up, caches, connection pools
                 load_run(name + "warm", url, database_url, sellers, api_key, work, 5, args.connections, pids[name])
             rounds = []
@@ -145,8 +121,6 @@ def main() -> None:
                                                      / one["floor"]["server_cpu_ms_per_request"], 3)
                 rounds.append(one)
                 print(json.dumps(one), file=sys.stderr)
-        finally:
-            floor.stop()
 
     def median(name: str, key: str) -> float:
         return round(statistics.median(r[name][key] for r in rounds), 2)
