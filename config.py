@@ -109,7 +109,9 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
             _env_or("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gateway.db'}")
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # No ping on every checkout (it cost as much database wait as a payment's INSERT): webapp/dbengine.py pings
+        # only a connection that sat idle in the pool, and connections are replaced after DB_POOL_RECYCLE_SECONDS.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": _int("DB_POOL_RECYCLE_SECONDS", 1800)}
         self.REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
         self.STRIPE_API_KEY = _env("STRIPE_API_KEY")
         self.STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:12111")

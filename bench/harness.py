@@ -97,3 +97,37 @@ def save(name: str, result: dict) -> None:
     out.mkdir(exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps({"machine": machine(), **result}, indent=2, default=str))
     print(json.dumps({k: v for k, v in result.items() if k != "raw"}, indent=2, default=str))
+
+
+def loadavg() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (gunicorn's master and workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0.0
+    for one in [pid, *map(int, children)]:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+@contextmanager
+def floor_server(module: str, web_args: tuple[str, ...], env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """A floor server (bench/<module>.py) under gunicorn with the gateway's own settings: (its URL, its pid)."""
+    from tests.support.processes import free_port, python, start, wait_http
+
+    port = free_port()
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{module}-"))
+    process = start(module, python("-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT / "bench"),
+                                   *web_args, f"{module}:app"), work, env)
+    try:
+        wait_http(process, f"http://127.0.0.1:{port}/healthz")
+        yield f"http://127.0.0.1:{port}", process.popen.pid
+    finally:
+        process.stop()

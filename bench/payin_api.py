@@ -1,22 +1,40 @@
-"""`POST /v1/payments` (two orders) under load from wrk, next to a no-op endpoint in the same run.
+"""`POST /v1/payments` (two orders) under load from wrk, side by side with its floor in the same run.
 
-    .venv/bin/python bench/payin_api.py [--seconds 30] [--connections 32] [--web "--workers 2 --threads 8"]
+    .venv/bin/python bench/payin_api.py [--seconds 20] [--connections 32] [--rounds 3] \
+        [--web "--workers 2 --threads 8"] [--worker-class gthread]
+
+The floor (`bench/floor_payin.py`) is the same stack doing the same work with nothing else; it runs under the
+same gunicorn settings against the same database. Each round loads the floor and the gateway one after the other
+(the order alternates between rounds), every request a checkout id never used before (each wrk run gets its own
+prefix); after each run the rows in `payment_events` are counted against the 201 answers wrk saw. Printed: every
+run, the medians of the rounds and the ratio gateway/floor of each round and its median.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import secrets
+import statistics
+import sys
 import tempfile
 from pathlib import Path
 
-from harness import machine, running_system, save, wrk
+import psycopg
+from harness import cpu_seconds, floor_server, loadavg, machine, running_system, save, wrk
 
 LUA = """
+THREADS = {}
+function setup(thread)
+  table.insert(THREADS, thread)
+  thread:set("tid", tostring(#THREADS))
+end
 local counter = 0
-function setup(thread) thread:set("tid", tostring(math.random(1, 2^30))) end
+created = 0
 request = function()
   counter = counter + 1
-  local cid = "bench_" .. tid .. "_" .. counter
+  local cid = "RUN_" .. tid .. "_" .. counter
   local body = '{"checkout_id":"' .. cid .. '","buyer_info":{"email":"buyer@example.com","name":"Bench Buyer"},'
     .. '"payment_orders":[{"payment_order_id":"' .. cid .. '_a","seller_account":"SELLER_A","amount":"3.15",'
     .. '"currency":"USD"},{"payment_order_id":"' .. cid .. '_b","seller_account":"SELLER_B","amount":"2.00",'
@@ -24,28 +42,98 @@ request = function()
   return wrk.format("POST", "/v1/payments", {["Authorization"] = "Bearer API_KEY",
                                              ["Content-Type"] = "application/json"}, body)
 end
+response = function(status, headers, body)
+  if status == 201 then created = created + 1 end
+end
+function done(summary, latency, requests)
+  -- each thread counts in its own Lua state: read the counts back from the threads setup() kept.
+  local total = 0
+  for _, thread in ipairs(THREADS) do total = total + thread:get("created") end
+  io.write("created: " .. total .. "\\n")
+end
 """
+
+
+def script_for(run: str, sellers: list[str], api_key: str, work: Path) -> Path:
+    """A wrk script whose checkout ids all start with `run` (unique per wrk invocation)."""
+    text = (LUA.replace("RUN", run).replace("SELLER_A", sellers[0]).replace("SELLER_B", sellers[1])
+            .replace("API_KEY", api_key))
+    path = work / f"{run}.lua"
+    path.write_text(text)
+    return path
+
+
+def load_run(name: str, url: str, database_url: str, sellers: list[str], api_key: str, work: Path,
+             seconds: int, connections: int, server_pid: int) -> dict:
+    run = f"{name}{secrets.token_hex(4)}"
+    before = loadavg()
+    cpu_before = cpu_seconds(server_pid)
+    result = wrk(url, seconds=seconds, connections=connections, script=script_for(run, sellers, api_key, work))
+    cpu = cpu_seconds(server_pid) - cpu_before
+    created = next((int(line.split()[1]) for line in result["raw"].splitlines() if line.startswith("created:")), 0)
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT count(*) FROM payment_events WHERE checkout_id LIKE %s",
+                            (run + "\\_%",)).fetchone()[0]
+    out = {k: v for k, v in result.items() if k != "raw"}
+    # Requests still in flight when wrk stops are committed but not counted by wrk: at most one per connection.
+    out.update(created_201=created, rows=rows, load_before=before, load_after=loadavg(),
+               server_cpu_ms_per_request=round(1000 * cpu / max(rows, 1), 3))
+    if not created <= rows <= created + connections:
+        out["ROWS_MISMATCH"] = True
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--web", default="--workers 2 --threads 8")
+    parser.add_argument("--worker-class", default="gthread")
     args = parser.parse_args()
-    with running_system(tuple(args.web.split())) as system:
+    web_args = ("--worker-class", args.worker_class, *args.web.split())
+    with running_system(web_args) as system:
+        database_url = system.env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
         sellers = system.demo["DEMO_SELLER_ACCOUNTS"].split(",")
-        script = Path(tempfile.mkdtemp()) / "create_payment.lua"
-        script.write_text(LUA.replace("SELLER_A", sellers[0]).replace("SELLER_B", sellers[1])
-                          .replace("API_KEY", system.demo["DEMO_API_KEY"]))
-        wrk(system.web_url, seconds=5, connections=args.connections, script=script)  # warm-up
-        payments = wrk(system.web_url, seconds=args.seconds, connections=args.connections, script=script)
-        noop = wrk(f"{system.web_url}/healthz", seconds=args.seconds, connections=args.connections)
+        api_key = system.demo["DEMO_API_KEY"]
+        with psycopg.connect(database_url) as conn:
+            merchant_id = conn.execute("SELECT merchant_id FROM seller_accounts WHERE id = %s",
+                                       (sellers[0],)).fetchone()[0]
+        secrets_file = json.loads((Path(system.env["INSTANCE_PATH"]) / "dev-secrets.json").read_text())
+        floor_env = {"FLOOR_DATABASE_URL": database_url, "FLOOR_MERCHANT_ID": merchant_id,
+                     "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY")
+                     or secrets_file["DATA_ENCRYPTION_KEY"],
+                     "PUBLIC_BASE_URL": system.env["PUBLIC_BASE_URL"]}
+        work = Path(tempfile.mkdtemp(prefix="bench-payin-"))
+        with floor_server("floor_payin", web_args, floor_env) as (floor_url, floor_pid):
+            targets = {"floor": floor_url, "gateway": system.web_url}
+            pids = {"floor": floor_pid, "gateway": system.processes["web"].popen.pid}
+            for name, url in targets.items():  # warm-up: start-up, caches, connection pools
+                load_run(name + "warm", url, database_url, sellers, api_key, work, 5, args.connections, pids[name])
+            rounds = []
+            for index in range(args.rounds):
+                order = list(targets) if index % 2 == 0 else list(reversed(targets))
+                one = {name: load_run(name, targets[name], database_url, sellers, api_key, work, args.seconds,
+                                      args.connections, pids[name]) for name in order}
+                one["ratio_rps"] = round(one["gateway"]["rps"] / one["floor"]["rps"], 3)
+                one["ratio_p99"] = round(one["gateway"]["p99_ms"] / one["floor"]["p99_ms"], 3)
+                one["ratio_cpu_per_request"] = round(one["gateway"]["server_cpu_ms_per_request"]
+                                                     / one["floor"]["server_cpu_ms_per_request"], 3)
+                rounds.append(one)
+                print(json.dumps(one), file=sys.stderr)
+
+    def median(name: str, key: str) -> float:
+        return round(statistics.median(r[name][key] for r in rounds), 2)
+
     save("payin_api", {
-        "machine": machine(), "gunicorn": args.web, "connections": args.connections, "seconds": args.seconds,
-        "create_payment": {k: v for k, v in payments.items() if k != "raw"},
-        "noop_healthz": {k: v for k, v in noop.items() if k != "raw"},
-        "ratio_create_to_noop": round(payments["rps"] / noop["rps"], 3),
+        "machine": machine(), "gunicorn": " ".join(web_args), "connections": args.connections,
+        "seconds": args.seconds, "rounds": rounds,
+        "median": {name: {key: median(name, key) for key in ("rps", "p50_ms", "p99_ms", "server_cpu_ms_per_request")}
+                   for name in ("floor", "gateway")},
+        "median_ratio_cpu_per_request": round(statistics.median(r["ratio_cpu_per_request"] for r in rounds), 3),
+        "median_ratio_rps": round(statistics.median(r["ratio_rps"] for r in rounds), 3),
+        "median_ratio_p99": round(statistics.median(r["ratio_p99"] for r in rounds), 3),
+        "rows_match_requests": all("ROWS_MISMATCH" not in r[n] for r in rounds for n in ("floor", "gateway")),
     })
 
 

@@ -76,7 +76,9 @@ def register(app: Flask) -> None:
         else:
             response = app.make_response(_page(status, exc.name, exc.description or ""))
         if status == 429:
-            response.headers["Retry-After"] = str(retry_after_seconds())
+            retry_after = getattr(exc, "retry_after", None)  # set by the API's own limiter (webapp.api.ratelimit)
+            response.headers["Retry-After"] = str(retry_after if isinstance(retry_after, int) else
+                                                  retry_after_seconds())
         if status == 405 and exc.get_response().headers.get("Allow"):
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         return response

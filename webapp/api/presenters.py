@@ -34,8 +34,10 @@ def refund(record: Refund, checkout_id: str | None = None, payment_order_id: str
     }
 
 
-def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None) -> dict:
-    """A payment; pass `refunds_of_payment` when they were loaded already (a page of payments)."""
+def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None,
+            buyer: tuple[str, str | None] | None = None) -> dict:
+    """A payment; pass `refunds_of_payment` when they were loaded already (a page of payments), and `buyer`
+    (email, name) when they are known in clear (a payment created by this request)."""
     # A payment created by this very request is a transient object (inserted with plain INSERTs): it cannot
     # have refunds yet, so the API's hot path skips the query.
     if refunds_of_payment is not None:
@@ -53,8 +55,7 @@ def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None)
         "amount_total": Money(event.amount_total, event.currency).decimal_string,
         "currency": event.currency,
         "checkout_url": checkout_url(event),
-        "buyer_info": {"email": crypto.decrypt(event.buyer_email_enc),
-                       "name": crypto.decrypt_optional(event.buyer_name_enc)},
+        "buyer_info": _buyer_info(event, buyer),
         "success_url": event.success_url,
         "cancel_url": event.cancel_url,
         "failure_code": event.failure_code,
@@ -75,3 +76,9 @@ def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None)
         ],
         "refunds": [refund(r, event.checkout_id, order_ids.get(r.payment_order_id)) for r in found],
     }
+
+
+def _buyer_info(event: PaymentEvent, buyer: tuple[str, str | None] | None) -> dict:
+    if buyer is not None:
+        return {"email": buyer[0], "name": buyer[1]}
+    return {"email": crypto.decrypt(event.buyer_email_enc), "name": crypto.decrypt_optional(event.buyer_name_enc)}

@@ -75,11 +75,13 @@ def page(payment_event_id: str):
 
 @bp.post("/<payment_event_id>/pay")
 def pay(payment_event_id: str):
-    _event_or_404(payment_event_id)
     if not PayForm().validate_on_submit():
+        _event_or_404(payment_event_id)  # an unknown checkout is a 404 whatever the form says
         abort(400, "The page was open too long; reload it and press Pay again.")
+    # The checkout is read once, locked, by request_payment (not loaded with its page's relations first).
     event = checkout.request_payment(payment_event_id)
-    assert event is not None
+    if event is None:
+        abort(404, "This checkout link is not valid. Ask the shop for a new one.")
     if event.status == "EXECUTING" and event.psp_session_url:
         return redirect(event.psp_session_url, code=303)  # the open session is reused
     return redirect(url_for("checkout.page", payment_event_id=event.id, paying=1), code=303)

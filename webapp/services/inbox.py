@@ -11,10 +11,11 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import cast
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Executable, Table, bindparam, or_, select, update
 
 from webapp.dbengine import insert_or_ignore
 from webapp.dbtypes import utcnow
@@ -33,13 +34,19 @@ _OUR_ID = re.compile(r"[A-Za-z0-9_]{1,40}")
 TOPIC = "inbox"  # what workers are woken for when events wait here
 
 
+@cache
+def _receive_statement(dialect_name: str) -> Executable:
+    """Built once per process (webhooks are a hot path): each request binds only its values, and SQLAlchemy
+    finds the compiled statement in its cache."""
+    return (insert_or_ignore(PspEvent.__table__, dialect_name).on_conflict_do_nothing(index_elements=["id"])
+            .returning(PspEvent.__table__.c.id))
+
+
 def receive(notice: Notice, payload: str) -> bool:
     """Store a verified PSP event once (by its id), as received, and wake a worker for it. True when it was new."""
     values = {"id": notice.id, "type": notice.type, "object_id": notice.object_id, "payload": payload,
               "received_at": utcnow()}
-    statement = insert_or_ignore(PspEvent.__table__, db.engine.dialect.name)
-    inserted = db.session.execute(statement.values(**values).on_conflict_do_nothing(index_elements=["id"])
-                                  .returning(PspEvent.id)).first()
+    inserted = db.session.execute(_receive_statement(db.engine.dialect.name), values).first()
     if inserted is not None:
         wakeups.wake_after_commit(TOPIC)
     db.session.commit()

@@ -1,0 +1,57 @@
+"""The plumbing the hot paths rely on since they stopped paying for it on every request: a pooled database
+connection is pinged only after sitting idle (and replaced when dead), and the API's own rate limiter keeps
+counting in memory when its Redis cannot be reached."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import TooManyRequests
+
+from tests.conftest import POSTGRES_ADMIN_URL
+from webapp import dbengine
+from webapp.api.ratelimit import ApiRateLimit
+from webapp.extensions import db
+
+
+def test_a_connection_killed_while_idle_in_the_pool_is_replaced(app, backend, monkeypatch):
+    if backend != "postgresql":
+        pytest.skip("a PostgreSQL server ends the connection; SQLite has no server")
+    db.engine.dispose()
+    with db.engine.connect() as conn:
+        victim = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (victim,)).fetchone()[0]
+    monkeypatch.setattr(dbengine, "PING_IF_IDLE_SECONDS", 0.0)  # the pooled connection counts as idle now
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != victim
+
+
+def test_a_connection_in_steady_use_is_not_pinged_and_a_dead_one_is_dropped_after_its_error(app, backend):
+    """No ping within the idle threshold: a connection killed in between fails its next statement (proof that
+    nothing pinged it); the pool then drops it and the statement after that gets a new connection."""
+    if backend != "postgresql":
+        pytest.skip("a PostgreSQL server ends the connection; SQLite has no server")
+    db.engine.dispose()
+    with db.engine.connect() as conn:
+        victim = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (victim,)).fetchone()[0]
+    with pytest.raises(OperationalError), db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != victim
+
+
+def test_the_api_limit_counts_in_memory_when_redis_is_unreachable(app):
+    app.config["API_RATE_LIMIT"] = "2 per minute"
+    limiter = ApiRateLimit("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    with app.app_context():
+        limiter.check("apikey:unreachable")
+        limiter.check("apikey:unreachable")
+        with pytest.raises(TooManyRequests) as refused:
+            limiter.check("apikey:unreachable")
+        limiter.check("apikey:someone-else")
+    assert refused.value.retry_after and int(refused.value.retry_after) > 0
