@@ -1,7 +1,7 @@
 """webhooks: merchants' endpoints, the events recorded for them, deliveries and the log of attempts
 
 Revision ID: 0007_webhooks
-Revises: 0006
+Revises: 0007_console
 Create Date: 2026-11-30 10:59:19.936969
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_webhooks'
-down_revision = '0006'
+down_revision = '0007_console'
 branch_labels = None
 depends_on = None
 
