@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance")).resolve()
 
 SECRET_SETTINGS = ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET")
+PRODUCTION_SETTINGS = ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL")
 
 
 class ConfigError(RuntimeError):
@@ -193,8 +194,9 @@ class ProductionConfig(Config):
         self.DEMO_SHOP_ENABLED = _bool("DEMO_SHOP_ENABLED", False)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         missing = [name for name in SECRET_SETTINGS if not getattr(self, name)]
-        if _env("DATABASE_URL") is None:
-            missing.append("DATABASE_URL")
+        # Every host reads the same settings from its environment: no file under instance/ is read in production,
+        # and no address defaults to this host's loopback (web and worker hosts share one PostgreSQL and Redis).
+        missing += [name for name in PRODUCTION_SETTINGS if _env(name) is None]
         if missing:
             raise ConfigError(
                 "refusing to start in production: missing setting(s) " + ", ".join(missing)

@@ -67,7 +67,8 @@ class SoakConfig:
 
 @dataclass
 class Payment:
-    checkout_id: str  # our id (pay_…): the API's paths take it
+    checkout_id: str  # our id (pay_…), the PSP session's client_reference_id
+    reference: str  # the merchant's checkout_id, which the API's paths take
     order_id: str  # the merchant's id of its first payment order
     kind: str
     buyer: dict[str, str]
@@ -180,7 +181,7 @@ def create_and_press_pay(run: SoakRun, n: int) -> Payment:
 
     retried(press, lambda r: r.status_code in (200, 302, 303), f"press Pay on {checkout_id}")
     kind, buyer, expected = KINDS[n % len(KINDS)]
-    return Payment(checkout_id, f"soak-{n}-a", kind, buyer, expected)
+    return Payment(checkout_id, f"soak-{n}", f"soak-{n}-a", kind, buyer, expected)
 
 
 def pay_at_psp(run: SoakRun, payment: Payment, session_id: str) -> None:
@@ -190,7 +191,7 @@ def pay_at_psp(run: SoakRun, payment: Payment, session_id: str) -> None:
 
 
 def request_refund(run: SoakRun, payment: Payment) -> None:
-    url = f"{run.system.web_url}/v1/payments/{payment.checkout_id}/refunds"
+    url = f"{run.system.web_url}/v1/payments/{payment.reference}/refunds"
     body = {"payment_order_id": payment.order_id, "amount": "3.00"}
     retried(lambda: http().post(url, json=body, headers={**run.api, "Idempotency-Key": f"refund-{payment.checkout_id}"},
                                 timeout=30), lambda r: r.status_code in (200, 201), f"refund {payment.checkout_id}")

@@ -6,6 +6,7 @@ from webapp.models.infrastructure import IdempotencyKey, OutboxMessage, PspEvent
 from webapp.models.ledger import LedgerAccount, LedgerEntry, LedgerPosting, OrderFunds, PspAvailability, PspCharge
 from webapp.models.payments import PaymentActivity, PaymentEvent, PaymentOrder, PspSession
 from webapp.models.payouts import Payout, PayoutItem
+from webapp.models.recon_uploads import ReconUpload
 from webapp.models.reconciliation import (
     ReconAction,
     ReconImport,
@@ -21,4 +22,5 @@ from webapp.models.sellers import SellerAccount
 __all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPosting", "Merchant", "OrderFunds",
            "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder", "Payout", "PayoutItem",
            "PspAvailability", "PspCharge", "PspEvent", "PspSession", "ReconAction", "ReconImport",
-           "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "Refund", "SellerAccount", "User"]
+           "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "ReconUpload", "Refund",
+           "SellerAccount", "User"]
