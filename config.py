@@ -59,6 +59,13 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def postgres_session_options(url: str, idle_in_transaction_seconds: int) -> dict:
+    """Engine options that set per-session PostgreSQL settings (nothing for SQLite, or when 0)."""
+    if not url.startswith("postgresql") or idle_in_transaction_seconds <= 0:
+        return {}
+    return {"connect_args": {"options": f"-c idle_in_transaction_session_timeout={idle_in_transaction_seconds * 1000}"}}
+
+
 def new_encryption_key() -> str:
     """A Fernet key (32 random bytes, urlsafe base64), the format DATA_ENCRYPTION_KEY expects."""
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
@@ -101,6 +108,11 @@ class Config:
             _env_or("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gateway.db'}")
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # A host that vanished mid-transaction (power cut, network partition) keeps its row locks until PostgreSQL
+        # ends its session, and every other host waits on them: end sessions idle inside a transaction this long.
+        self.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS = _int("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS", 60)
+        self.SQLALCHEMY_ENGINE_OPTIONS.update(postgres_session_options(
+            self.SQLALCHEMY_DATABASE_URI, self.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS))
         self.REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
         self.STRIPE_API_KEY = _env("STRIPE_API_KEY")
         self.STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:12111")

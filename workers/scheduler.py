@@ -12,7 +12,6 @@ It also survives Redis going away (a restart, a failover): the loop waits and ca
 from __future__ import annotations
 
 import logging
-import socket
 import time
 
 from redis import Redis, RedisError
@@ -64,7 +63,7 @@ class LeaderScheduler(CronScheduler):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.lease = Lease(self.connection, f"{socket.gethostname()}:{self.name}")
+        self.lease = Lease(self.connection, self.name)  # rq's name: host:pid:random
         self.leading = False
 
     def enqueue_jobs(self) -> list[CronJob]:

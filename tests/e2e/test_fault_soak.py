@@ -20,6 +20,7 @@ def test_payments_refunds_and_payouts_survive_the_faults(postgres_server, tmp_pa
     faults = figures["process_faults"]
     assert faults["workers_killed"] and faults["redis_restarts"] and faults["pg_backends_terminated"], faults
     assert figures["psp_faults"].get("webhook_drop") and figures["psp_faults"].get("api_500"), figures
-    assert figures["payments"] == 150 and figures["refunds"].get("succeeded") and figures["payouts"].get("paid")
+    assert figures["payments"] == 150 and figures["refund_statuses"].get("succeeded")
+    assert figures["payout_statuses"].get("paid") and figures["payout_statuses"].get("failed")
     assert (figures["double_charges"], figures["double_refunds"], figures["double_payouts"]) == (0, 0, 0)
     assert figures["ledger_verify_ok"] and all(r["exit"] == 0 for r in figures["reconciliation"].values())

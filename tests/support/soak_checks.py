@@ -73,6 +73,10 @@ def _flask(run: SoakRun, *args: str) -> subprocess.CompletedProcess:
                           env={**os.environ, **run.system.env}, capture_output=True, text=True)
 
 
+def _metadata(psp_object, key: str) -> str:
+    return psp_object.metadata.to_dict().get(key, "") if psp_object.metadata else ""
+
+
 def verify(run: SoakRun) -> dict:
     """Every check; `problems` lists what failed (empty for a clean soak)."""
     client = stripe_client(run.system.psp_url, max_network_retries=3)
@@ -98,7 +102,7 @@ def verify(run: SoakRun) -> dict:
 
     psp_refunds: dict[str, list] = defaultdict(list)
     for refund in client.v1.refunds.list({"limit": 100}).auto_paging_iter():
-        psp_refunds[(refund.metadata or {}).get("refund_id", "")].append(refund)
+        psp_refunds[_metadata(refund, "refund_id")].append(refund)
     refund_rows = run.query("SELECT id, payment_event_id, status, psp_refund_id FROM refunds")
     per_checkout = Counter(row[1] for row in refund_rows)
     double_refunds = sum(max(0, len(found) - 1) for found in psp_refunds.values())
@@ -116,7 +120,7 @@ def verify(run: SoakRun) -> dict:
     psp_payouts: dict[str, list] = defaultdict(list)
     for account in {row[2] for row in payout_rows}:
         for payout in client.v1.payouts.list({"limit": 100}, {"stripe_account": account}).auto_paging_iter():
-            psp_payouts[(payout.metadata or {}).get("payout_id", "")].append(payout)
+            psp_payouts[_metadata(payout, "payout_id")].append(payout)
     double_payouts = sum(max(0, len(found) - 1) for found in (*transfers.values(), *psp_payouts.values()))
     for payout_id, status, _, transfer_id, psp_id in payout_rows:
         found = psp_payouts.get(payout_id, [])
@@ -141,8 +145,9 @@ def verify(run: SoakRun) -> dict:
     problems += [f"{name}: {count}" for name, count in (("double charges", double_charges),
                  ("double refunds", double_refunds), ("double payouts", double_payouts)) if count]
     return {"double_charges": double_charges, "double_refunds": double_refunds, "double_payouts": double_payouts,
-            "payments": dict(Counter(ours.values())), "refunds": dict(Counter(r[2] for r in refund_rows)),
-            "payouts": dict(Counter(r[1] for r in payout_rows)), "reconciliation": reconciled,
+            "payment_statuses": dict(Counter(ours.values())),
+            "refund_statuses": dict(Counter(r[2] for r in refund_rows)),
+            "payout_statuses": dict(Counter(r[1] for r in payout_rows)), "reconciliation": reconciled,
             "ledger_verify_ok": ledger.returncode == 0, "problems": problems}
 
 
