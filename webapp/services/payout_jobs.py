@@ -62,16 +62,8 @@ class _Sent:
     payout: PspPayout | PspError  # the payout call is retried on its own (`payouts.submit`) if it failed
 
 
-def _needs_transfer(payout: Payout) -> bool:
-    """Pending without a transfer; or already at the bank without a recorded transfer: the worker died after the
-    PSP calls and before recording them, and the payout's webhook came first. The same idempotency keys then
-    return the same transfer and payout, and the missing booking is made."""
-    advanced = PayoutStatus(payout.status) in (PayoutStatus.IN_TRANSIT, PayoutStatus.PAID)
-    return not payout.psp_transfer_id and (_pending(payout) or advanced)
-
-
 def _send_plans(messages: list[Claimed]) -> list[_Send | None]:
-    return _plans(messages, lambda payout: None if not _needs_transfer(payout) else _Send(
+    return _plans(messages, lambda payout: None if payout.psp_transfer_id or not _pending(payout) else _Send(
         NewTransfer(f"payout-transfer-{payout.id}", payout.psp_account_id, payout.amount, payout.currency,
                     transfer_group=payout.id, metadata=_metadata(payout)), _new_payout(payout)))
 

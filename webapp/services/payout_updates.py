@@ -52,10 +52,7 @@ def transferred(payout_id: str, transfer_id: str, *, submit: bool = True) -> Non
         return
     payout.psp_transfer_id, payout.updated_at = transfer_id, utcnow()
     ledger.post(payout_rules.payout_transferred(payout.id, payout.currency, payout.amount), Links(payout_id=payout.id))
-    status = PayoutStatus(payout.status)
-    if status in (PayoutStatus.IN_TRANSIT, PayoutStatus.PAID):
-        return  # the payout reached the bank before its transfer was recorded: only the booking was missing
-    if status is not PayoutStatus.PENDING:  # canceled meanwhile: the transfer goes back
+    if PayoutStatus(payout.status) is not PayoutStatus.PENDING:  # canceled meanwhile: the transfer goes back
         outbox.add(REVERSE_TOPIC, f"payout-reverse:{payout.id}", {"payout": payout.id})
     elif submit:
         outbox.add(SUBMIT_TOPIC, f"payout-submit:{payout.id}", {"payout": payout.id})
