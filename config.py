@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance")).resolve()
 
 SECRET_SETTINGS = ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET")
+PRODUCTION_SETTINGS = ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL")
 
 
 class ConfigError(RuntimeError):
@@ -57,6 +58,13 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def postgres_session_options(url: str, idle_in_transaction_seconds: int) -> dict:
+    """Engine options that set per-session PostgreSQL settings (nothing for SQLite, or when 0)."""
+    if not url.startswith("postgresql") or idle_in_transaction_seconds <= 0:
+        return {}
+    return {"connect_args": {"options": f"-c idle_in_transaction_session_timeout={idle_in_transaction_seconds * 1000}"}}
 
 
 def new_encryption_key() -> str:
@@ -112,6 +120,11 @@ class Config:
         # No ping on every checkout (it cost as much database wait as a payment's INSERT): webapp/dbengine.py pings
         # only a connection that sat idle in the pool, and connections are replaced after DB_POOL_RECYCLE_SECONDS.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": _int("DB_POOL_RECYCLE_SECONDS", 1800)}
+        # A host that vanished mid-transaction (power cut, network partition) keeps its row locks until PostgreSQL
+        # ends its session, and every other host waits on them: end sessions idle inside a transaction this long.
+        self.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS = _int("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS", 60)
+        self.SQLALCHEMY_ENGINE_OPTIONS.update(postgres_session_options(
+            self.SQLALCHEMY_DATABASE_URI, self.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS))
         self.REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
         self.STRIPE_API_KEY = _env("STRIPE_API_KEY")
         self.STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:12111")
@@ -264,8 +277,9 @@ class ProductionConfig(Config):
         self.ADMIN_TWO_FACTOR_REQUIRED = _bool("ADMIN_TWO_FACTOR_REQUIRED", True)
         self.FORCE_HTTPS = _bool("FORCE_HTTPS", True)
         missing = [name for name in SECRET_SETTINGS if not getattr(self, name)]
-        if _env("DATABASE_URL") is None:
-            missing.append("DATABASE_URL")
+        # Every host reads the same settings from its environment: no file under instance/ is read in production,
+        # and no address defaults to this host's loopback (web and worker hosts share one PostgreSQL and Redis).
+        missing += [name for name in PRODUCTION_SETTINGS if _env(name) is None]
         if missing:
             raise ConfigError(
                 "refusing to start in production: missing setting(s) " + ", ".join(missing)

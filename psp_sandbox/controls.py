@@ -95,6 +95,12 @@ def set_faults() -> Any:
     return asdict(_sb().faults.configure(_body()))
 
 
+@bp.get("/faults/injected")
+def injected_faults() -> Any:
+    """How many faults of each kind this server injected since it started (`api_503`, `webhook_drop`…)."""
+    return dict(_sb().faults.injected)
+
+
 @bp.delete("/faults")
 def clear_faults() -> Any:
     return asdict(_sb().faults.configure({}))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -65,6 +66,8 @@ class Faults:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._lock = threading.Lock()
+        # What was injected since this server started, by kind (`api_500`, `webhook_drop`…): a soak's figures.
+        self.injected: Counter[str] = Counter()
         self._apply(parse(store.kv_get("faults", {})))
         self.report = parse_report(store.kv_get("report_faults", {}))
 
@@ -104,6 +107,10 @@ class Faults:
         with self._lock:
             failing = fault.error_rate > 0 and self._api_random.random() < fault.error_rate
             kind = self._api_random.choice(fault.error_kinds) if failing else None
+            if kind:
+                self.injected[f"api_{kind}"] += 1
+            if fault.latency_ms:
+                self.injected["api_latency"] += 1
         return ApiDecision(fault.latency_ms / 1000, kind, fault.timeout_seconds)
 
     def for_webhook(self) -> tuple[str | None, float]:
@@ -112,13 +119,16 @@ class Faults:
         with self._lock:
             draw = self._webhook_random.random()
             delay = self._webhook_random.uniform(0, hooks.max_delay_seconds)
-        if draw < hooks.drop_rate:
-            return "drop", 0.0
-        if draw < hooks.drop_rate + hooks.duplicate_rate:
-            return "duplicate", 0.0
-        if draw < hooks.drop_rate + hooks.duplicate_rate + hooks.delay_rate:
-            return "delay", delay
-        return None, 0.0
+            if draw < hooks.drop_rate:
+                decision: tuple[str | None, float] = ("drop", 0.0)
+            elif draw < hooks.drop_rate + hooks.duplicate_rate:
+                decision = ("duplicate", 0.0)
+            elif draw < hooks.drop_rate + hooks.duplicate_rate + hooks.delay_rate:
+                decision = ("delay", delay)
+            else:
+                return None, 0.0
+            self.injected[f"webhook_{decision[0]}"] += 1
+        return decision
 
 
 def parse(raw: dict) -> FaultConfig:

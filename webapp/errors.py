@@ -8,7 +8,9 @@ import time
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from webapp.domain.errors import DomainError
@@ -81,6 +83,25 @@ def register(app: Flask) -> None:
                                                   retry_after_seconds())
         if status == 405 and exc.get_response().headers.get("Allow"):
             response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def backend_unavailable(exc: Exception):
+        # A connection to PostgreSQL or Redis dropped mid-request (failover, restart, a terminated backend):
+        # nothing was committed that the same request with the same Idempotency-Key will not find again. Any
+        # other database error (a constraint, bad SQL) is a bug and stays a logged 500.
+        if isinstance(exc, DBAPIError) and not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+            return unexpected(exc)
+        log.warning("backend unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
+        if wants_json():
+            response = api_error(503, "A backend was briefly unavailable; the request was not applied. Retry "
+                                 "safely with the same Idempotency-Key.")
+        else:
+            response = app.make_response(_page(503, "Service Unavailable", "We could not finish this just now. "
+                                               "Please try again in a moment."))
+        response.headers["Retry-After"] = "1"
         return response
 
     @app.errorhandler(Exception)

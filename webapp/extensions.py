@@ -85,6 +85,9 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
     redis_conn.init_app(app)
+    from webapp import dbsession
+
+    dbsession.register(app)
 
     from webapp.auth import headers, sessions
 

@@ -13,11 +13,11 @@ import sys
 
 from redis import Redis
 from rq import Queue, SimpleWorker
-from rq.cron import CronScheduler
 
 from workers import jobs
 from workers.context import get_app
 from workers.queues import ALL, DEFAULT, LOW, WEBHOOKS
+from workers.scheduler import LeaderScheduler, run_forever
 
 
 def work(names: tuple[str, ...] = ALL) -> None:
@@ -31,7 +31,9 @@ def work(names: tuple[str, ...] = ALL) -> None:
 
 def cron() -> None:
     app = get_app()
-    scheduler = CronScheduler(connection=Redis.from_url(app.config["REDIS_URL"]), logging_level="WARNING")
+    # Safe on several hosts: only the holder of the lease enqueues (workers/scheduler.py).
+    scheduler = LeaderScheduler(connection=Redis.from_url(app.config["REDIS_URL"], socket_timeout=5,
+                                                          socket_connect_timeout=2), logging_level="WARNING")
     logging.getLogger(__name__).info("scheduler: relay every %ss, sweeper every %ss, payout run daily at %s UTC",
                                      app.config["RELAY_INTERVAL_SECONDS"], app.config["SWEEP_INTERVAL_SECONDS"],
                                      app.config["PAYOUT_RUN_AT"])
@@ -46,7 +48,7 @@ def cron() -> None:
     hour, minute = app.config["LEDGER_VERIFY_AT"].split(":")
     scheduler.register(jobs.verify_ledger, LOW, cron=f"{int(minute)} {int(hour)} * * *", job_timeout=3600,
                        result_ttl=0, failure_ttl=7 * 24 * 3600)
-    scheduler.start()
+    run_forever(scheduler)
 
 
 if __name__ == "__main__":

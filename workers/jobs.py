@@ -10,9 +10,10 @@ import logging
 import time
 from datetime import UTC, datetime
 
+from webapp.extensions import redis_conn
 from webapp.services import inbox, outbox, payouts, sweeper, webhook_delivery
 from webapp.services.topics import Queue, registry
-from workers import enqueue
+from workers import enqueue, scheduler
 from workers.context import app_context, get_app
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ def payout_run(day: str | None = None) -> dict:
     """The daily payout run (RQ cron), for today's UTC date unless `day` (YYYY-MM-DD) is given."""
     with app_context():
         when = datetime.strptime(day, "%Y-%m-%d").date() if day else datetime.now(UTC).date()
+        if day is None and not scheduler.claim_once(redis_conn.client, f"payout_run:{when.isoformat()}"):
+            log.warning("payout run %s already started by another scheduler; skipped", when)
+            return {"day": when.isoformat(), "skipped": "already_run"}
         result = payouts.run(when)
         log.info("payout run %s: %d due, %d created, skipped %s", when, result.due, len(result.created),
                  result.skipped)
@@ -101,5 +105,8 @@ def reconcile_yesterday() -> None:
 
     with app_context():
         day = runs.previous_day()
+        if not scheduler.claim_once(redis_conn.client, f"reconcile:{day.isoformat()}"):
+            log.warning("reconciliation of %s already started by another scheduler; skipped", day)
+            return
         log.info("reconciling %s", day)
         runs.run_day(day, triggered_by="cron")

@@ -64,12 +64,12 @@ DEFAULT_WEB_ARGS = ("--workers", "1", "--threads", "16")
 
 def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Path,
                  extra_env: dict[str, str] | None = None, workers: int = 1,
-                 web_args: tuple[str, ...] = DEFAULT_WEB_ARGS) -> System:
+                 web_args: tuple[str, ...] = DEFAULT_WEB_ARGS, psp_args: tuple[str, ...] = ()) -> System:
     """The PSP sandbox, then migrate and seed the demo, then gunicorn, `workers` RQ workers and the scheduler."""
     web_port = free_port()
     psp = start_sandbox(log_dir, webhook_url=f"http://127.0.0.1:{web_port}/webhooks/psp",
                         webhook_secret=WEBHOOK_SECRET, name="psp",
-                        extra_args=("--webhook-events", ",".join(subscribed_events())))
+                        extra_args=("--webhook-events", ",".join(subscribed_events()), *psp_args))
     env = system_env(instance, database_url, redis_url, web_port,
                      {"STRIPE_API_BASE": psp.url, "STRIPE_API_KEY": API_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
                       "RELAY_INTERVAL_SECONDS": "1", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(instance)),

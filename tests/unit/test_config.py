@@ -4,13 +4,15 @@ from config import ConfigError, load_config, normalize_database_url
 
 
 def test_production_refuses_to_start_naming_each_missing_secret(monkeypatch):
-    for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL"):
+    for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL",
+                 "REDIS_URL", "PUBLIC_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     with pytest.raises(ConfigError) as info:
         load_config("production")
     message = str(info.value)
-    for name in ("DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL"):
+    for name in ("DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL", "REDIS_URL",
+                 "PUBLIC_BASE_URL"):
         assert name in message
     assert "SECRET_KEY," not in message
 
@@ -19,6 +21,8 @@ def test_production_starts_with_every_secret_and_secure_cookies(monkeypatch):
     for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"):
         monkeypatch.setenv(name, "value-" + name)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/gw")
+    monkeypatch.setenv("REDIS_URL", "redis://redis.internal:6379/0")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://pay.example.com")
     config = load_config("production")
     assert config.SESSION_COOKIE_SECURE is True
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/gw"
@@ -54,10 +58,27 @@ def test_database_urls_use_psycopg3(raw, expected):
 def test_production_requires_admin_two_factor_and_https(monkeypatch):
     for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"):
         monkeypatch.setenv(name, "value-" + name)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/gw")
+    for name, value in (("DATABASE_URL", "postgresql://u@db/gw"), ("REDIS_URL", "redis://r:6379/0"),
+                        ("PUBLIC_BASE_URL", "https://pay.example.com")):
+        monkeypatch.setenv(name, value)
     production, development = load_config("production"), load_config("development")
     assert production.ADMIN_TWO_FACTOR_REQUIRED is True and production.FORCE_HTTPS is True
     assert development.ADMIN_TWO_FACTOR_REQUIRED is False and development.FORCE_HTTPS is False
     assert development.SESSION_IDLE_MINUTES == 30
     monkeypatch.setenv("SESSION_IDLE_MINUTES", "5")
     assert load_config("development").SESSION_IDLE_MINUTES == 5
+
+
+def test_production_reads_no_file_under_the_instance_folder(monkeypatch, tmp_path):
+    """Secrets come from the environment only: a production host never creates or reads dev-secrets.json."""
+    import config as settings
+
+    for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"):
+        monkeypatch.setenv(name, "value-" + name)
+    for name, value in (("DATABASE_URL", "postgresql://u@db/gw"), ("REDIS_URL", "redis://r:6379/0"),
+                        ("PUBLIC_BASE_URL", "https://pay.example.com")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(settings, "INSTANCE_DIR", tmp_path / "instance")
+    config = load_config("production")
+    assert config.SECRET_KEY == "value-SECRET_KEY"
+    assert not (tmp_path / "instance").exists()

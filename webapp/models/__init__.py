@@ -8,6 +8,7 @@ from webapp.models.ledger import LedgerAccount, LedgerEntry, LedgerPosting, Orde
 from webapp.models.operations import LedgerVerification
 from webapp.models.payments import PaymentActivity, PaymentEvent, PaymentOrder, PspSession
 from webapp.models.payouts import Payout, PayoutItem
+from webapp.models.recon_uploads import ReconUpload
 from webapp.models.reconciliation import (
     ReconAction,
     ReconImport,
@@ -25,7 +26,7 @@ __all__ = ["ApiKey", "IdempotencyKey", "LedgerAccount", "LedgerEntry", "LedgerPo
            "Merchant", "OrderFunds",
            "OutboxMessage", "PaymentActivity", "PaymentEvent", "PaymentOrder", "Payout", "PayoutItem",
            "PspAvailability", "PspCharge", "PspEvent", "PspSession", "ReconAction", "ReconImport",
-           "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "RecoveryCode", "Refund",
-           "SellerAccount", "User",
+           "ReconMismatch", "ReconOurs", "ReconRow", "ReconRun", "ReconRunImport", "ReconUpload", "RecoveryCode",
+           "Refund", "SellerAccount", "User",
            "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]
 __all__ += ["AuditEntry"]

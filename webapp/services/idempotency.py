@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import cast
 
 from sqlalchemy import CursorResult, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from webapp.dbtypes import utcnow
 from webapp.domain.errors import Conflict, ValidationError
@@ -98,9 +98,22 @@ def run(merchant_id: str, key: str | None, scope: str, request_hash: str,
         db.session.commit()
         return StoredResponse(status, body, False)
     except BaseException:
-        db.session.rollback()
-        _release(merchant_id, key)
+        _release_after_failure(merchant_id, key)
         raise
+
+
+def _release_after_failure(merchant_id: str, key: str) -> None:
+    """Release the key of a request that failed. When the failure was the database connection itself
+    (terminated, failed over), the first rollback raises too: try again on a fresh connection, so the client's
+    retry is not refused as "in flight" until the key counts as abandoned."""
+    for attempt in range(3):
+        try:
+            db.session.rollback()
+            _release(merchant_id, key)
+            return
+        except DBAPIError:
+            if attempt == 2:
+                raise
 
 
 def _release(merchant_id: str, key: str) -> None:

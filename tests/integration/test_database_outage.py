@@ -1,0 +1,96 @@
+"""PostgreSQL dropping a connection mid-request or mid-job (found by the fault soak, `pg_terminate_backend`):
+a 503 the client can retry at once with the same Idempotency-Key, and a session that ends cleanly. And a host that
+vanished mid-transaction (found by the scale-out test): its session is ended, so its locks stop blocking others."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from config import normalize_database_url, postgres_session_options
+from tests.conftest import POSTGRES_ADMIN_URL
+from tests.support import payments as pay
+from webapp import dbsession
+from webapp.extensions import db
+from webapp.models import PaymentEvent
+
+
+@pytest.fixture
+def postgres_only(backend):
+    if backend != "postgresql":
+        pytest.skip("terminating a server backend is a PostgreSQL matter")
+
+
+def _terminate(pid: int) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+
+
+@contextmanager
+def terminated_before(statement_prefix: str) -> Iterator[list[int]]:
+    """Terminate the connection's server backend right before the first statement starting with the prefix."""
+    fired: list[int] = []
+
+    def before(conn, _cursor, statement, *_args):
+        if not fired and statement.lstrip().upper().startswith(statement_prefix):
+            fired.append(conn.connection.dbapi_connection.info.backend_pid)
+            _terminate(fired[0])
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield fired
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def test_a_connection_terminated_mid_request_is_a_503_and_the_retry_goes_through(app, client, postgres_only):
+    _, sellers, key = pay.merchant_with_sellers()
+    api = pay.Api(client, key)
+    body = pay.body(sellers)
+    with terminated_before("INSERT INTO PAYMENT_EVENTS") as fired:
+        failed = api.create(body, idempotency_key="outage-1")
+    assert fired, "the connection was never terminated: the test proves nothing"
+    assert failed.status_code == 503, failed.get_data(as_text=True)
+    assert failed.headers["Retry-After"] == "1"
+    assert failed.json["error"]["code"] == "service_unavailable"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(PaymentEvent)) == 0
+    retried = api.create(body, idempotency_key="outage-1")  # at once: the key was released, not left in flight
+    assert retried.status_code == 201, retried.json
+    assert api.create(body, idempotency_key="outage-1").json["id"] == retried.json["id"]
+
+
+def test_a_session_whose_connection_was_terminated_ends_without_raising(app, postgres_only):
+    pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()  # a transaction is open
+    _terminate(pid)
+    dbsession.end_session()
+    assert db.session.execute(text("SELECT 1")).scalar_one() == 1  # a fresh connection from the pool
+
+
+def test_a_session_idle_inside_a_transaction_is_ended_and_its_locks_freed(postgres_only, database_url):
+    url = normalize_database_url(database_url)
+    vanished = create_engine(url, **postgres_session_options(url, 1))
+    other = create_engine(url)
+    try:
+        with vanished.connect() as gone, other.connect() as alive:
+            gone.execute(text("SELECT pg_advisory_xact_lock(4242)"))  # then its host goes silent
+            assert alive.execute(text("SELECT pg_try_advisory_xact_lock(4242)")).scalar_one() is False
+            alive.rollback()
+            for _ in range(50):
+                time.sleep(0.2)
+                freed = alive.execute(text("SELECT pg_try_advisory_xact_lock(4242)")).scalar_one()
+                alive.rollback()
+                if freed:
+                    break
+            assert freed, "the idle session kept its lock"
+            with pytest.raises(DBAPIError, match="idle-in-transaction"):
+                gone.execute(text("SELECT 1"))
+    finally:
+        vanished.dispose()
+        other.dispose()
