@@ -37,7 +37,7 @@ chromium:
 	@bash tests/support/ensure-chromium.sh
 
 test: install chromium
-	$(PYTEST) tests $(PYTEST_ARGS)
+	$(PYTEST) tests -n 3 --dist loadfile $(PYTEST_ARGS)
 
 test-unit: install
 	$(PYTEST) tests/unit $(PYTEST_ARGS)
