@@ -46,17 +46,17 @@ def _finish(response: Response) -> Response:
     request_id = log_context.current_request_id()
     if request_id:
         response.headers["Request-Id"] = request_id
-    started = g.pop("request_started", None)
-    if started is None:
-        return response
-    elapsed = time.perf_counter() - started
+    started = g.pop("request_started", None)  # None: refused before the app's own hooks ran (the input guard)
+    elapsed = time.perf_counter() - started if started is not None else None
     route = _route()
     if metrics.enabled() and route != "/metrics":
         metrics.HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        metrics.HTTP_DURATION.labels(route).observe(elapsed)
+        if elapsed is not None:
+            metrics.HTTP_DURATION.labels(route).observe(elapsed)
     if request.endpoint != "static":
         log.info("request", extra={"method": request.method, "path": request.path, "route": route,
-                                   "status": response.status_code, "duration_ms": round(elapsed * 1000, 1),
+                                   "status": response.status_code,
+                                   "duration_ms": round(elapsed * 1000, 1) if elapsed is not None else None,
                                    "merchant_id": g.get("merchant_id")})
     return response
 
