@@ -1,8 +1,9 @@
 """The authorization matrix: every route of the URL map, as anonymous / merchant A / merchant B / admin.
 
 `MATRIX` classifies each (endpoint, method) and says what each actor gets. The URLs name merchant B's real
-records (a paid payment and its order, a seller account, a payout, an API key, B's user) and the admin's
-(a reconciliation run and mismatch), so "merchant A gets 404" means A asked for B's record and was told it does
+records (a paid payment and its order, a seller account, a payout, an API key, B's user and a team member, webhook
+endpoints, an event and its delivery) and the admin's (a reconciliation run and mismatch, PSP events, a dead outbox
+row, merchant C to disable), so "merchant A gets 404" means A asked for B's record and was told it does
 not exist, exactly as for a missing one. A route missing from the table fails the test: a new route must be
 classified before it ships. Each actor's answer must be:
 
@@ -38,13 +39,17 @@ from tests.support import payouts as po
 from tests.support import reconciliation as recon
 from tests.support.browsers import browser
 from tests.support.forms import csrf_token, login
+from webapp.domain.webhooks import EventType
 from webapp.extensions import db
 from webapp.live.views import token_for
-from webapp.models import ReconMismatch, User
-from webapp.services import api_keys, demo
+from webapp.models import OutboxMessage, PspEvent, ReconMismatch, User, WebhookDelivery
+from webapp.services import api_keys, demo, team, webhook_endpoints, webhook_events
+from webapp.services.webhook_endpoints import NewEndpoint
 
 ACTORS = ("anonymous", "merchant_a", "merchant_b", "admin")
 A_EMAIL, B_EMAIL, ADMIN_EMAIL = "owner@a.example.com", "owner@b.example.com", "admin@platform.example.com"
+C_EMAIL, MEMBER_B_EMAIL = "owner@c.example.com", "viewer@b.example.com"
+DEAD_EVENT = "evt_matrixdead1"
 
 PORTAL_OWN = {"anonymous": "login", "merchant_a": "404", "merchant_b": "ok", "admin": "403"}
 PORTAL = {"anonymous": "login", "merchant_a": "ok", "merchant_b": "ok", "admin": "403"}
@@ -69,6 +74,7 @@ class Check:
 def matrix(o: dict[str, str]) -> dict[tuple[str, str], Check]:
     """(endpoint, method) → the request and each actor's expected answer; `o` holds the records' ids."""
     pay_b, seller_b, payout_b = o["payment"], o["seller"], o["payout"]
+    hook_b, delivery_b, member_b, merchant_c = o["endpoint"], o["delivery"], o["member_b"], o["merchant_c"]
     return {
         # Sign-in and the account's own security page
         ("auth.index", "GET"): Check("/", PUBLIC),
@@ -87,6 +93,7 @@ def matrix(o: dict[str, str]) -> dict[tuple[str, str], Check]:
         # The merchant portal: B's records
         ("portal.dashboard", "GET"): Check("/portal", PORTAL),
         ("portal.payments_list", "GET"): Check("/portal/payments", PORTAL),
+        ("portal.payments_csv_export", "GET"): Check("/portal/payments.csv", PORTAL),
         ("portal.payment", "GET"): Check(f"/portal/payments/{pay_b}", PORTAL_OWN),
         ("portal.refund_order", "POST"): Check(f"/portal/payments/{pay_b}/orders/{o['order']}/refund",
                                                PORTAL_OWN, {"amount": ""}),
@@ -108,9 +115,43 @@ def matrix(o: dict[str, str]) -> dict[tuple[str, str], Check]:
         ("portal.keys", "GET"): Check("/portal/api-keys", PORTAL),
         ("portal.keys", "POST"): Check("/portal/api-keys", PORTAL, {"name": ""}),
         ("portal.revoke_key", "POST"): Check(f"/portal/api-keys/{o['spare_key']}/revoke", PORTAL_OWN),
+        # Settings: the team (owners change it). Another merchant's member is a 404, like a missing one
+        ("portal.settings", "GET"): Check("/portal/settings", PORTAL),
+        ("portal.team_add", "POST"): Check("/portal/settings/team", PORTAL, {"email": "", "role": "viewer"}),
+        ("portal.team_role", "POST"): Check(f"/portal/settings/team/{member_b}/role", PORTAL_OWN,
+                                            {f"member-{member_b}-role": "viewer"}),
+        ("portal.team_remove", "POST"): Check(f"/portal/settings/team/{member_b}/remove", PORTAL_OWN),  # B removes it
+        # Webhook endpoints and their deliveries
+        ("portal.webhooks", "GET"): Check("/portal/webhooks", PORTAL),
+        ("portal.webhooks", "POST"): Check("/portal/webhooks", PORTAL, {"url": ""}),
+        ("portal.webhook", "GET"): Check(f"/portal/webhooks/{hook_b}", PORTAL_OWN),
+        ("portal.rotate_webhook_secret", "POST"): Check(f"/portal/webhooks/{hook_b}/rotate", PORTAL_OWN),
+        ("portal.toggle_webhook", "POST"): Check(f"/portal/webhooks/{hook_b}/enabled", PORTAL_OWN, {"enabled": "1"}),
+        ("portal.resend_webhook", "POST"): Check(f"/portal/webhooks/{hook_b}/deliveries/{delivery_b}/resend",
+                                                 PORTAL_OWN),
+        ("portal.delete_webhook", "POST"): Check(f"/portal/webhooks/{o['spare_hook']}/delete", PORTAL_OWN),
         # The admin area
         ("admin.merchants", "GET"): Check("/admin/merchants", ADMIN),
         ("admin.merchant", "GET"): Check(f"/admin/merchants/{o['merchant_b']}", ADMIN),
+        ("admin.merchant_new", "GET"): Check("/admin/merchants/new", ADMIN),
+        ("admin.merchant_new", "POST"): Check("/admin/merchants/new", ADMIN, {"name": ""}),
+        # Changing a merchant: merchant C, whom no other check uses (disabled, then enabled again)
+        ("admin.merchant_rename", "POST"): Check(f"/admin/merchants/{merchant_c}/name", ADMIN, {"name": "Merchant C"}),
+        ("admin.merchant_fees", "POST"): Check(f"/admin/merchants/{merchant_c}/fees", ADMIN, {"use_default": "y"}),
+        ("admin.merchant_disable", "POST"): Check(f"/admin/merchants/{merchant_c}/disable", ADMIN,
+                                                  {"reason": "authorization matrix"}),
+        ("admin.merchant_enable", "POST"): Check(f"/admin/merchants/{merchant_c}/enable", ADMIN),
+        ("admin.payments_search", "GET"): Check("/admin/payments", ADMIN),
+        ("admin.payment", "GET"): Check(f"/admin/payments/{pay_b}", ADMIN),
+        ("admin.audit_log", "GET"): Check("/admin/audit", ADMIN),
+        ("admin.health", "GET"): Check("/admin/health", ADMIN),
+        ("admin.events", "GET"): Check("/admin/events", ADMIN),
+        ("admin.event", "GET"): Check(f"/admin/events/{o['psp_event']}", ADMIN),
+        ("admin.event_reapply", "POST"): Check(f"/admin/events/{DEAD_EVENT}/reapply", ADMIN),  # dead, ignorable
+        ("admin.work", "GET"): Check("/admin/work", ADMIN),
+        ("admin.work_outbox", "POST"): Check(f"/admin/work/outbox/{o['dead_outbox']}/discard", ADMIN),
+        ("admin.work_inbox", "POST"): Check(f"/admin/work/inbox/{o['psp_event']}/discard", ADMIN),  # not dead
+        ("admin.work_job", "POST"): Check("/admin/work/jobs/default/no-such-job/discard", ADMIN),
         ("admin.ledger", "GET"): Check("/admin/ledger", ADMIN),
         ("admin.payouts_list", "GET"): Check("/admin/payouts", ADMIN),
         ("admin.retry_payout", "POST"): Check(f"/admin/payouts/{payout_b}/retry", ADMIN),
@@ -136,6 +177,15 @@ def matrix(o: dict[str, str]) -> dict[tuple[str, str], Check]:
         ("api.list_payouts", "GET"): Check("/v1/payouts", API),
         ("api.create_payout", "POST"): Check("/v1/payouts", API, {}, json=True),
         ("api.get_payout", "GET"): Check(f"/v1/payouts/{payout_b}", API_OWN),
+        ("api.list_webhook_endpoints", "GET"): Check("/v1/webhook_endpoints", API),
+        ("api.create_webhook_endpoint", "POST"): Check("/v1/webhook_endpoints", API, {}, json=True),
+        ("api.get_webhook_endpoint", "GET"): Check(f"/v1/webhook_endpoints/{hook_b}", API_OWN),
+        ("api.list_webhook_deliveries", "GET"): Check(f"/v1/webhook_endpoints/{hook_b}/deliveries", API_OWN),
+        ("api.resend_webhook_delivery", "POST"): Check(f"/v1/webhook_deliveries/{delivery_b}/resend", API_OWN,
+                                                       json=True),
+        ("api.delete_webhook_endpoint", "DELETE"): Check(f"/v1/webhook_endpoints/{o['spare_hook_api']}", API_OWN),
+        ("api.list_events", "GET"): Check("/v1/events", API),
+        ("api.get_event", "GET"): Check(f"/v1/events/{o['event']}", API_OWN),
         # Buyers, the PSP, operations: open, each protected its own way (unguessable ids, signatures)
         ("checkout.page", "GET"): Check(f"/checkout/{pay_b}", PUBLIC),
         ("checkout.pay", "POST"): Check(f"/checkout/{pay_b}/pay", PUBLIC),
@@ -144,11 +194,12 @@ def matrix(o: dict[str, str]) -> dict[tuple[str, str], Check]:
         ("__flask_sock.checkout_socket", "GET"): Check(f"/ws/checkouts/{pay_b}", dict.fromkeys(ACTORS, "ws-token")),
         ("storefront.shop", "GET"): Check("/demo/shop", PUBLIC),
         ("storefront.checkout", "POST"): Check("/demo/shop/checkout", PUBLIC, {"email": "not an email"}),
-        ("storefront.thanks", "GET"): Check("/demo/shop/thanks", PUBLIC),
+        ("storefront.thanks", "GET"): Check(f"/demo/shop/thanks?order={o['demo_order']}", PUBLIC),  # no order: 404
         ("webhooks.psp_webhook", "POST"): Check("/webhooks/psp", dict.fromkeys(ACTORS, "400"), {"type": "forged"},
                                                 json=True),  # unsigned
         ("ops.healthz", "GET"): Check("/healthz", PUBLIC),
         ("ops.readyz", "GET"): Check("/readyz", PUBLIC),
+        ("metrics.scrape", "GET"): Check("/metrics", PUBLIC),  # METRICS_PUBLIC in test and development
         ("static", "GET"): Check("/static/app.css", PUBLIC),
     }
 
@@ -160,11 +211,10 @@ def psp(app, gateway_server, tmp_path):
 
 
 @pytest.fixture
-def demo_shop(app, gateway_server) -> Iterator[None]:
+def demo_shop(app, gateway_server) -> Iterator[demo.DemoCredentials]:
     """The demo data the storefront sells from (its credentials file is removed afterwards)."""
     env_path = Path(app.instance_path) / "demo.env"
-    demo.seed(env_path, gateway_server)
-    yield
+    yield demo.seed(env_path, gateway_server)
     env_path.unlink(missing_ok=True)
 
 
@@ -188,10 +238,35 @@ def records(app, client, psp, tmp_path, demo_shop) -> dict[str, str]:
     lines[0]["fee"] = f"{float(lines[0]['fee']) + 0.07:.2f}"
     run = recon.reconcile(day, recon.write(tmp_path / "day.csv", header, lines)).run
     db.session.rollback()
+    demo_order = "demo-matrix"  # an order of the demo shop, for its thanks page
+    created = pay.Api(client, demo_shop.api_key).create({
+        "checkout_id": demo_order, "buyer_info": {"email": "buyer@example.com"},
+        "payment_orders": [{"payment_order_id": f"{demo_order}-1", "seller_account": demo_shop.seller_ids[0],
+                            "amount": "5.00", "currency": "USD"}]})
+    assert created.status_code in (200, 201), created.get_data(as_text=True)
+    psp_event = db.session.scalar(select(PspEvent.id).order_by(PspEvent.received_at, PspEvent.id))
+    hook = NewEndpoint.parse("https://hooks.b.example.com/gateway", ["*"])
+    endpoint, spare_hook, spare_hook_api = (webhook_endpoints.create(merchant_b.id, hook).endpoint.id
+                                            for _ in range(3))
+    event_id = webhook_events.emit(merchant_b.id, EventType.SELLER_ACCOUNT_UPDATED, seller.id, {"id": seller.id})
+    merchant_c = factories.merchant(name="Merchant C", email=C_EMAIL).id
+    member_b = team.add(merchant_b, MEMBER_B_EMAIL, "viewer")[0].id
+    dead_outbox = OutboxMessage(topic="matrix.dead", dedupe_key="matrix-dead", status="dead", attempts=5,
+                                last_error="authorization matrix")
+    db.session.add_all([dead_outbox, PspEvent(
+        id=DEAD_EVENT, type="customer.created", object_id="cus_matrix1", attempts=5, result="dead",
+        last_error="authorization matrix", payload=json.dumps(
+            {"id": DEAD_EVENT, "object": "event", "type": "customer.created", "created": 1_700_000_000,
+             "data": {"object": {"id": "cus_matrix1", "object": "customer"}}}))])
+    db.session.commit()
+    delivery = db.session.scalar(select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint))
     ids = {"payment": event.id, "order": event.orders[0].id, "order_ref": event.orders[0].payment_order_id,
             "checkout": event.checkout_id, "seller": seller.id, "payout": payout_id, "spare_key": spare,
             "merchant_b": merchant_b.id, "user_b": db.session.scalar(select(User.id).where(User.email == B_EMAIL)),
-            "run": run.id, "mismatch": db.session.scalar(select(ReconMismatch.id)), "key_a": key_a, "key_b": key_b}
+            "run": run.id, "mismatch": db.session.scalar(select(ReconMismatch.id)), "key_a": key_a, "key_b": key_b,
+            "endpoint": endpoint, "spare_hook": spare_hook, "spare_hook_api": spare_hook_api, "event": event_id,
+            "delivery": delivery, "member_b": member_b, "merchant_c": merchant_c, "psp_event": psp_event,
+            "dead_outbox": str(dead_outbox.id), "demo_order": demo_order}
     db.session.rollback()  # hold no (SQLite) lock while the actors' requests write
     return ids
 
@@ -217,6 +292,8 @@ class Actor:
         db.session.rollback()
         if method == "GET":
             return client.get(check.url, headers=headers)
+        if method == "DELETE":
+            return client.delete(check.url, headers=headers)
         if check.json:
             return client.post(check.url, json=check.body, headers=headers)
         token = csrf_token(client.get(self.HOME[self.name]).get_data(as_text=True))
@@ -260,7 +337,8 @@ def test_every_route_as_every_actor(app, records, gateway_server):
 
     actors = [Actor(app, "anonymous", None), Actor(app, "merchant_a", records["key_a"]),
               Actor(app, "merchant_b", records["key_b"]), Actor(app, "admin", None)]
-    b_ids = [records[k] for k in ("payment", "order", "checkout", "seller", "payout", "spare_key")]
+    b_ids = [records[k] for k in ("payment", "order", "checkout", "seller", "payout", "spare_key", "endpoint",
+                                  "spare_hook", "spare_hook_api", "event", "delivery", "member_b")]
     for (endpoint, method), check in table.items():
         for actor in actors:
             kind = check.rule[actor.name]

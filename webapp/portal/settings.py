@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from webapp.auth.access import merchant_required
-from webapp.domain.errors import DomainError
+from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.team import ROLE_HELP, ROLE_LABELS, MemberRole
 from webapp.portal import bp
 from webapp.portal.forms import ConfirmForm
@@ -79,6 +79,8 @@ def team_role(user_id: str):
         abort(400)
     try:
         user = team.change_role(current_user.merchant, user_id, form.role.data)
+    except NotFound:
+        abort(404)  # another merchant's member is indistinguishable from a missing one
     except DomainError as exc:
         flash(f"Role not changed: {exc.message}", "error")
     else:
@@ -93,6 +95,8 @@ def team_remove(user_id: str):
         abort(400)
     try:
         email = team.remove(current_user.merchant, user_id, current_user)
+    except NotFound:
+        abort(404)
     except DomainError as exc:
         flash(f"Not removed: {exc.message}", "error")
     else:
