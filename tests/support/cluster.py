@@ -89,6 +89,7 @@ def cluster(net: Network, work: Path, database: str) -> Iterator[Cluster]:
     lb_url = f"http://{gateway}:{lb_port}"
     services.append(start("psp", python("-m", "psp_sandbox", "serve", "--host", gateway, "--port", str(psp_port),
                                         "--db", str(work / "psp.db"), "--tick", "0.2", "--webhook-retry-base", "0.2",
+                                        "--allow-remote-control",  # served on the bridge, not loopback
                                         "--webhook-url", f"{lb_url}/webhooks/psp", "--webhook-secret", WEBHOOK_SECRET,
                                         "--webhook-events", ",".join(subscribed_events())), logs))
     services.append(start("load-balancer", python("-m", "tests.support.tcp_proxy", f"{gateway}:{lb_port}",
@@ -99,7 +100,8 @@ def cluster(net: Network, work: Path, database: str) -> Iterator[Cluster]:
            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": f"http://{gateway}:{psp_port}",
            "DATABASE_URL": f"postgresql://postgres@{gateway}:{pg_port}/{database}",
            "REDIS_URL": f"redis://{gateway}:{redis_port}/0", "PUBLIC_BASE_URL": lb_url,
-           "SESSION_COOKIE_SECURE": "false", "API_RATE_LIMIT": "1000000 per second", "RELAY_INTERVAL_SECONDS": "1",
+           "SESSION_COOKIE_SECURE": "false", "FORCE_HTTPS": "false",  # plain http behind a TCP balancer
+           "API_RATE_LIMIT": "1000000 per second", "RELAY_INTERVAL_SECONDS": "1",
            "PSP_SYNC_AFTER_SECONDS": "5", "SWEEP_INTERVAL_SECONDS": "3", "OUTBOX_LEASE_SECONDS": "5",
            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS": "10", "PYTHONUNBUFFERED": "1"}
     found = Cluster(net, lb_url, env["STRIPE_API_BASE"], env["REDIS_URL"],
