@@ -6,9 +6,9 @@ Realistic contents, real parts: a fresh PostgreSQL database (migrated, with open
 the database gauges), Redis holding 10 RQ queues with waiting and failed jobs, and PROMETHEUS_MULTIPROC_DIR
 filled by `--processes` separate processes (as gunicorn workers, RQ workers and the scheduler would), each having
 counted requests on `--routes` route templates (3 methods x statuses each, with the duration histogram), PSP
-calls of every operation and the money flow. The queue gauges come from a collector reading those queues the
-way the admin console's pipeline collector does (queue length and failed registry per queue), registered like
-any scrape-time collector. Scrapes go over HTTP to the app served by a threaded server. Reported: the client's
+calls of every operation and the money flow. The queue gauges come from the admin console's pipeline collector
+(webapp.ops.pipeline_metrics, queue length and failed registry per queue, outbox and inbox backlogs), pointed
+at those 10 queues. Scrapes go over HTTP to the app served by a threaded server. Reported: the client's
 wall time (HTTP round trip included), and the server's wall and CPU time per scrape; on the shared, busy
 development machine the CPU time is the figure that says what an unloaded machine would take.
 """
@@ -33,8 +33,6 @@ os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-instance-"
 import redis  # noqa: E402
 import requests  # noqa: E402
 from harness import save  # noqa: E402
-from prometheus_client.core import GaugeMetricFamily  # noqa: E402
-from prometheus_client.registry import Collector  # noqa: E402
 from rq import Queue  # noqa: E402
 from rq.registry import FailedJobRegistry  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
@@ -73,24 +71,6 @@ def count_like_a_process(routes: int, seed: int) -> None:
                 amounts.labels(status, currency).inc(1234)
     for lag in (0.2, 1.5, 30.0):
         metrics.WEBHOOK_LAG.observe(lag)
-
-
-class QueueCollector(Collector):
-    """Queue depth and dead letters per RQ queue, read at scrape time (as the console's pipeline collector does)."""
-
-    def __init__(self, names: list[str]) -> None:
-        self.names = names
-        self.connection = redis.Redis.from_url(REDIS_URL)
-
-    def collect(self):
-        depth = GaugeMetricFamily("paysplit_queue_depth", "Jobs waiting, by queue.", labels=["queue"])
-        dead = GaugeMetricFamily("paysplit_dead_letters", "Failed jobs, by queue.", labels=["queue"])
-        for name in self.names:
-            queue = Queue(name, connection=self.connection)
-            depth.add_metric([name], queue.count)
-            dead.add_metric([name], FailedJobRegistry(queue=queue).count)
-        yield depth
-        yield dead
 
 
 def fill_queues(names: list[str]) -> None:
@@ -133,7 +113,7 @@ def main() -> None:
 
     from config import load_config
     from webapp import create_app
-    from webapp.ops import metrics_http
+    from webapp.services import pipeline_reads
 
     db_name, url = create_postgres_database(POSTGRES_ADMIN_URL)
     try:
@@ -145,7 +125,7 @@ def main() -> None:
         plant_mismatches(app)
         names = [f"bench-queue-{index}" for index in range(args.queues)]
         fill_queues(names)
-        metrics_http.SCRAPE_COLLECTORS.append(lambda: QueueCollector(names))
+        pipeline_reads.QUEUES = tuple(names)  # the console's real collector, reading 10 queues instead of ours
         context = multiprocessing.get_context("spawn")
         writers = [context.Process(target=count_like_a_process, args=(args.routes, seed))
                    for seed in range(args.processes)]
