@@ -71,27 +71,6 @@ def _translate(exc: stripe.StripeError) -> PspError:
     return PspRejected(message, code=code, http_status=status)
 
 
-def _charge_funds(payment_intent_id: str, intent: dict[str, Any]) -> ChargeFunds:
-    charge = intent.get("latest_charge")
-    if not isinstance(charge, dict) or charge.get("status") != "succeeded":
-        raise PspRejected(f"PaymentIntent {payment_intent_id} has no succeeded charge")
-    transaction = charge.get("balance_transaction")
-    if not isinstance(transaction, dict):
-        # Stripe can attach the balance transaction a moment after the charge succeeded: ask again later.
-        raise PspUnavailable(f"charge {charge['id']} has no balance transaction yet")
-    return ChargeFunds(
-        charge_id=charge["id"],
-        payment_intent_id=payment_intent_id,
-        amount=int(charge["amount"]),
-        currency=str(charge["currency"]).upper(),
-        balance_transaction_id=transaction.get("id"),
-        fee=int(transaction.get("fee") or 0),
-        net=int(transaction["net"]),
-        available_on=int(transaction["available_on"]),
-        available=transaction.get("status") == "available",
-    )
-
-
 def _bank_params(request_bank) -> dict[str, Any]:
     return {"object": "bank_account", "account_number": request_bank.iban, "country": request_bank.country,
             "currency": request_bank.currency.lower(), "account_holder_name": request_bank.holder_name,
@@ -184,7 +163,7 @@ class StripePsp:
         """The PaymentIntent's charge and its balance transaction (fee, net, available_on), in one call."""
         intent = self._call("retrieve_charge_funds", lambda: self._client.v1.payment_intents.retrieve(
             payment_intent_id, {"expand": ["latest_charge.balance_transaction"]}))
-        return _charge_funds(payment_intent_id, intent.to_dict())
+        return stripe_payments.charge_funds(payment_intent_id, intent.to_dict())
 
     def create_refund(self, request: NewRefund) -> PspRefund:
         params: dict[str, Any] = {"payment_intent": request.payment_intent_id, "amount": request.amount,

@@ -1,4 +1,5 @@
-"""Reading Stripe's charges and PaymentIntents into the port's SessionPayments: how the buyer tried to pay.
+"""Reading Stripe's charges and PaymentIntents into the port's types: how the buyer tried to pay
+(SessionPayments), and the funds a succeeded charge brought (ChargeFunds).
 
 Only the card's brand and last four digits are read; Stripe never returns the number.
 """
@@ -7,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.psp.types import BankTransferInstructions, PaymentMethodKind, PaymentTry, SessionPayments, TryResult
+from webapp.psp import PspRejected, PspUnavailable
+from webapp.psp.types import (
+    BankTransferInstructions,
+    ChargeFunds,
+    PaymentMethodKind,
+    PaymentTry,
+    SessionPayments,
+    TryResult,
+)
 
 _RESULTS = {"succeeded": TryResult.SUCCEEDED, "pending": TryResult.PENDING, "failed": TryResult.DECLINED}
 
@@ -51,3 +60,25 @@ def session_payments(session_id: str, intent: dict[str, Any], charges: list[dict
     # Stripe lists newest first; reversed, then a stable sort, keeps tries made in the same second in order.
     tries = tuple(sorted((payment_try(c) for c in reversed(charges)), key=lambda t: t.created))
     return SessionPayments(session_id, tries, bank_transfer(intent))
+
+
+def charge_funds(payment_intent_id: str, intent: dict[str, Any]) -> ChargeFunds:
+    """The funds of a PaymentIntent's succeeded charge, from its expanded latest charge and balance transaction."""
+    charge = intent.get("latest_charge")
+    if not isinstance(charge, dict) or charge.get("status") != "succeeded":
+        raise PspRejected(f"PaymentIntent {payment_intent_id} has no succeeded charge")
+    transaction = charge.get("balance_transaction")
+    if not isinstance(transaction, dict):
+        # Stripe can attach the balance transaction a moment after the charge succeeded: ask again later.
+        raise PspUnavailable(f"charge {charge['id']} has no balance transaction yet")
+    return ChargeFunds(
+        charge_id=charge["id"],
+        payment_intent_id=payment_intent_id,
+        amount=int(charge["amount"]),
+        currency=str(charge["currency"]).upper(),
+        balance_transaction_id=transaction.get("id"),
+        fee=int(transaction.get("fee") or 0),
+        net=int(transaction["net"]),
+        available_on=int(transaction["available_on"]),
+        available=transaction.get("status") == "available",
+    )
