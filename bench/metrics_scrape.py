@@ -112,7 +112,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from config import load_config
-    from webapp import create_app
+    from webapp import create_app, freeze_long_lived
     from webapp.services import pipeline_reads
 
     db_name, url = create_postgres_database(POSTGRES_ADMIN_URL)
@@ -123,6 +123,7 @@ def main() -> None:
         with app.app_context():
             upgrade()
         plant_mismatches(app)
+        freeze_long_lived()  # as wsgi.py does in every web process
         names = [f"bench-queue-{index}" for index in range(args.queues)]
         fill_queues(names)
         pipeline_reads.QUEUES = tuple(names)  # the console's real collector, reading 10 queues instead of ours

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from flask import Flask
@@ -35,3 +36,11 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     input_guard.register(app)
     cli.register(app)
     return app
+
+
+def freeze_long_lived() -> None:
+    """Once a process has built its app: everything made so far lives as long as the process, so it leaves the
+    garbage collector's generations (gc.freeze). A full collection then walks only what requests make, instead
+    of the whole app on one request in ten or so (it tripled a `/metrics` scrape's p95, docs/performance.md)."""
+    gc.collect()
+    gc.freeze()

@@ -92,7 +92,7 @@ def declined_outcome(reason: str) -> dict:
     }
 
 # The sandbox's one receiving account for bank transfers (a test IBAN).
-TRANSFER_IBAN, TRANSFER_BIC = "DE89370400440532013000", "COBADEFF370"
+TRANSFER_IBAN, TRANSFER_BIC = "DE89370400440532013000", "COBADEFFXXX"
 
 
 def bank_transfer_instructions(sb: Sandbox, session: Row, intent: Row) -> dict:

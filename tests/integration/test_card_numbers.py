@@ -9,6 +9,7 @@ any table holds a card number. Also: the guard's other refusals (NUL, surrogates
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,6 +26,9 @@ from webapp.input_guard import MAX_JSON_DEPTH
 from webapp.services.demo import seed
 
 VISA = "4242424242424242"
+
+
+HEX_DIGEST = re.compile(r"[0-9a-f]{32,128}")
 
 
 def _grouped(separator: str, digits: str = VISA) -> str:
@@ -87,7 +91,9 @@ def _api_bodies(sellers: list[str], card: str) -> dict[str, tuple[str, dict]]:
 def test_card_numbers_are_refused_everywhere_and_never_stored(app, client, demo):
     for card in ENCODINGS.values():
         _push_everywhere(app, client, demo, card)
-    hits = [(table, column) for table, column, value in _stored_texts() if contains_card_number(value)]
+    # Hex digests the gateway computes (request hashes, lookup hashes) can hold a Luhn-valid run of digits by chance.
+    hits = [(table, column) for table, column, value in _stored_texts()
+            if contains_card_number(value) and not HEX_DIGEST.fullmatch(value)]
     assert hits == []
 
 

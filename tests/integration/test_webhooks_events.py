@@ -34,7 +34,8 @@ def test_an_expired_checkout_is_payment_expired(shop, client, gateway_psp):
 
 def test_a_bank_transfer_is_pending_then_failed(app, shop, client, gateway_server, tmp_path):
     sellers, api = shop
-    with books.own_psp(app, gateway_server, tmp_path, ("--bank-transfer-delay", "1")) as quick_psp:
+    # Long enough for PENDING to be seen on a busy machine before the transfer fails.
+    with books.own_psp(app, gateway_server, tmp_path, ("--bank-transfer-delay", "5")) as quick_psp:
         checkout = pay.executing_checkout(client, api, sellers)
         answer = pay_session(quick_psp.url, checkout.psp_session_id, method="bank_transfer",
                              email="buyer+fail@example.com")
