@@ -107,6 +107,10 @@ def test_dead_outbox_rows_retried_by_a_real_worker_or_discarded(app, client, gat
 def test_failed_rq_job_requeued_then_deleted(app, client, redis_url):
     connection = Redis.from_url(redis_url)
     low = Queue("low", connection=connection)
+    low.empty()  # this test session's Redis may hold what earlier tests left in `low`
+    stale = FailedJobRegistry("low", connection=connection)
+    for job_id in stale.get_job_ids():
+        stale.remove(job_id, delete_job=True)
     job = low.enqueue("workers.jobs.drain", "no.such.topic", failure_ttl=600)
     SimpleWorker([low], connection=connection).work(burst=True)
     failed = FailedJobRegistry("low", connection=connection)
@@ -134,3 +138,15 @@ def test_failed_rq_job_requeued_then_deleted(app, client, redis_url):
         .status_code == 200
     assert [(e.action, e.target_id) for e in console.audits() if e.target_type == "rq_job"] == \
         [("dead_letter.retry", job.id), ("dead_letter.discard", job.id)]
+
+
+def test_health_shows_the_last_scheduled_ledger_verification(app, client):
+    from webapp.services import ledger_checks
+
+    console.admin_client(client)
+    assert "No scheduled verification yet" in client.get("/admin/health").get_data(as_text=True)
+    assert ledger_checks.verify_and_record(0).ok
+    db.session.rollback()
+    health = client.get("/admin/health").get_data(as_text=True)
+    shown = health.split('data-testid="health-ledger-verify"', 1)[1].split("</dl>", 1)[0]
+    assert "Last scheduled verification" in shown and "succeeded" in shown

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 
 from webapp.dbtypes import utcnow
 from webapp.extensions import db
-from webapp.models import PspEvent, ReconMismatch, ReconRun
+from webapp.models import LedgerVerification, PspEvent, ReconMismatch, ReconRun
 from webapp.psp import read_notice
 from webapp.services import pipeline_reads
 from webapp.services.pipeline_reads import Backlog
@@ -40,6 +40,7 @@ class Health:
     open_mismatches: int
     oldest_open_mismatch: datetime | None
     lag: Lag
+    last_verify: LedgerVerification | None  # the scheduled `ledger verify` (paysplit_ledger_verify_ok)
 
     @property
     def dead_total(self) -> int:
@@ -72,7 +73,9 @@ def health() -> Health:
         queue_depths=pipeline_reads.queue_depths(), dead_letters=pipeline_reads.dead_counts(),
         outbox=pipeline_reads.outbox_backlog(), inbox=pipeline_reads.inbox_backlog(),
         last_run=db.session.scalar(select(ReconRun).order_by(ReconRun.started_at.desc()).limit(1)),
-        open_mismatches=count or 0, oldest_open_mismatch=oldest, lag=webhook_lag())
+        open_mismatches=count or 0, oldest_open_mismatch=oldest, lag=webhook_lag(),
+        last_verify=db.session.scalar(select(LedgerVerification).order_by(LedgerVerification.finished_at.desc(),
+                                                                         LedgerVerification.id.desc()).limit(1)))
 
 
 def age_seconds(moment: datetime | None) -> float | None:
