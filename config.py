@@ -145,11 +145,16 @@ class Config:
         self.OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 30)
         # The sweeper asks the PSP about checkouts with no news for this long.
         self.PSP_SYNC_AFTER_SECONDS = _int("PSP_SYNC_AFTER_SECONDS", 300)
+        # A checkout that stays quiet is polled less and less often, at most this far apart (a buyer who left
+        # keeps the PSP's session open for a day).
+        self.PSP_SYNC_MAX_INTERVAL_SECONDS = _int("PSP_SYNC_MAX_INTERVAL_SECONDS", 3600)
         # Payouts: the daily run's time (UTC, HH:MM), and polling the PSP for payouts with no news for this long.
         self.PAYOUT_RUN_AT = _env_or("PAYOUT_RUN_AT", "06:00")
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", self.PAYOUT_RUN_AT):
             raise ConfigError(f"PAYOUT_RUN_AT must be HH:MM (UTC), got {self.PAYOUT_RUN_AT!r}")
         self.PAYOUT_SYNC_AFTER_SECONDS = _int("PAYOUT_SYNC_AFTER_SECONDS", 3600)
+        # …and a payout in transit (days at the bank) at most this far apart.
+        self.PAYOUT_SYNC_MAX_INTERVAL_SECONDS = _int("PAYOUT_SYNC_MAX_INTERVAL_SECONDS", 6 * 3600)
         self.RELAY_INTERVAL_SECONDS = _int("RELAY_INTERVAL_SECONDS", 2)
         self.SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 30)
         self.LIVE_TOKEN_MAX_AGE_SECONDS = _int("LIVE_TOKEN_MAX_AGE_SECONDS", 24 * 3600)

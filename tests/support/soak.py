@@ -35,6 +35,7 @@ SYSTEM_ENV = {
     "PSP_SYNC_AFTER_SECONDS": "5", "SWEEP_INTERVAL_SECONDS": "3", "PAYOUT_SYNC_AFTER_SECONDS": "10",
     "OUTBOX_LEASE_SECONDS": "5", "OUTBOX_BACKOFF_SECONDS": "0.2", "OUTBOX_MAX_ATTEMPTS": "40",
     "STRIPE_TIMEOUT_SECONDS": "5", "API_RATE_LIMIT": "1000000 per second",
+    "PSP_SYNC_MAX_INTERVAL_SECONDS": "60", "PAYOUT_SYNC_MAX_INTERVAL_SECONDS": "60",
 }
 # What the buyer does, in a repeating mix, and the final status the payment must end in.
 KINDS: tuple[tuple[str, dict[str, str], str], ...] = (

@@ -24,6 +24,7 @@ class PaymentEvent(Model):
         Index("ix_payment_events_merchant_created", "merchant_id", "created_at", "id"),
         Index("ix_payment_events_status_updated", "status", "updated_at"),
         Index("ix_payment_events_merchant_email", "merchant_id", "buyer_email_hash"),
+        Index("ix_payment_events_status_sync_due", "status", "sync_due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pay", 24))
@@ -45,6 +46,8 @@ class PaymentEvent(Model):
     psp_session_id: Mapped[str | None] = mapped_column(String(255))
     psp_session_url: Mapped[str | None] = mapped_column(String(2048))
     failure_code: Mapped[str | None] = mapped_column(String(50))
+    # When the sweeper may next ask the PSP about this checkout (webapp.domain.polling); None: once quiet.
+    sync_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

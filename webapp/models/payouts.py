@@ -28,6 +28,7 @@ class Payout(Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_payouts_merchant_created", "merchant_id", "created_at"),
         Index("ix_payouts_status_updated", "status", "updated_at"),
+        Index("ix_payouts_status_sync_due", "status", "sync_due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pyt"))
@@ -50,6 +51,8 @@ class Payout(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the sweeper may next ask the PSP about this payout (webapp.domain.polling); None: once quiet.
+    sync_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     seller = relationship("SellerAccount")
     items: Mapped[list[PayoutItem]] = relationship(back_populates="payout", order_by="PayoutItem.id")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.domain.payments import (
@@ -228,3 +229,13 @@ def request_sync(session_id: str, bucket_seconds: int = 15) -> bool:
         return False
     outbox.add(SYNC_TOPIC, f"sync:{session_id}:{int(time.time() // bucket_seconds)}", {"session": session_id})
     return True
+
+
+def schedule_next_syncs(due: list[tuple[str, datetime]]) -> None:
+    """Record when the sweeper may next poll each checkout (id, when). Not news: `updated_at` stays. Caller
+    commits."""
+    if due:
+        table = PaymentEvent.__table__
+        db.session.execute(update(table).where(table.c.id == bindparam("checkout"))
+                           .values(sync_due_at=bindparam("due"), updated_at=table.c.updated_at),
+                           [{"checkout": checkout, "due": when} for checkout, when in due])

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from webapp.dbtypes import utcnow
 from webapp.domain import ledger_payouts as payout_rules
 from webapp.domain.payouts import PayoutStatus, next_payout_status
+from webapp.domain.polling import next_poll_after
 from webapp.extensions import db
 from webapp.models import Payout, PayoutItem
 from webapp.ops import metrics_flow
@@ -171,15 +172,18 @@ def apply_psp_payout(found: PspPayout, *, source: str, answer: bool = False) -> 
     return f"{transition.after.value}:applied"
 
 
-def request_syncs(silent_for: timedelta, limit: int = 500) -> int:
+def request_syncs(silent_for: timedelta, ceiling: timedelta, limit: int = 500) -> int:
     """Ask the PSP about payouts still pending or in transit with no news for `silent_for` (a lost webhook then
-    delays a result by at most that long). Caller commits. Returns how many were asked about."""
-    cutoff = utcnow() - silent_for
+    delays a result by about that long); one that stays quiet is asked about less and less often, at most
+    `ceiling` apart (webapp.domain.polling). Caller commits. Returns how many were asked about."""
+    now = utcnow()
     stale = db.session.scalars(
         select(Payout).where(Payout.status.in_([PayoutStatus.PENDING.value, PayoutStatus.IN_TRANSIT.value]),
-                             Payout.psp_payout_id.is_not(None), Payout.updated_at < cutoff)
+                             Payout.psp_payout_id.is_not(None), Payout.updated_at < now - silent_for,
+                             Payout.sync_due_at.is_(None) | (Payout.sync_due_at <= now))
         .order_by(Payout.updated_at).limit(limit)).all()
-    bucket = int(utcnow().timestamp() // max(silent_for.total_seconds(), 1))
+    bucket = int(now.timestamp() // max(silent_for.total_seconds(), 1))
     for payout in stale:
         outbox.add(SYNC_TOPIC, f"payout-sync:{payout.id}:{bucket}", {"payout": payout.id})
+        payout.sync_due_at = now + next_poll_after(now - payout.updated_at, silent_for, ceiling)
     return len(stale)

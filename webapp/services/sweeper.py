@@ -10,6 +10,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from webapp.dbtypes import utcnow
+from webapp.domain.payments import OrderStatus
+from webapp.domain.polling import next_poll_after
 from webapp.extensions import db
 from webapp.models import PaymentEvent, SellerAccount
 from webapp.services import checkout, idempotency, payout_updates, sellers
@@ -28,21 +30,30 @@ class SweepResult:
 def sweep() -> SweepResult:
     """Ask the PSP about checkouts still EXECUTING or PENDING with no news for PSP_SYNC_AFTER_SECONDS.
 
-    A dropped webhook therefore delays a result by at most that long; each stale checkout is polled at
-    most once per such window (the outbox deduplicates per window).
+    A dropped webhook therefore delays a result by about that long. A checkout that stays quiet is asked about
+    again less and less often (webapp.domain.polling, up to PSP_SYNC_MAX_INTERVAL_SECONDS apart), so thousands of
+    abandoned checkouts neither spend the PSP's rate limit nor keep the recent ones out of the batch.
     """
-    window = current_app.config["PSP_SYNC_AFTER_SECONDS"]
-    cutoff = utcnow() - timedelta(seconds=window)
-    stale = db.session.scalars(
-        select(PaymentEvent.psp_session_id)
-        .where(PaymentEvent.status.in_(("EXECUTING", "PENDING")), PaymentEvent.updated_at < cutoff,
-               PaymentEvent.psp_session_id.is_not(None))
+    config = current_app.config
+    window = config["PSP_SYNC_AFTER_SECONDS"]
+    now = utcnow()
+    due = (PaymentEvent.sync_due_at.is_(None)) | (PaymentEvent.sync_due_at <= now)
+    stale = db.session.execute(
+        select(PaymentEvent.id, PaymentEvent.psp_session_id, PaymentEvent.updated_at)
+        .where(PaymentEvent.status.in_((OrderStatus.EXECUTING.value, OrderStatus.PENDING.value)),
+               PaymentEvent.updated_at < now - timedelta(seconds=window), PaymentEvent.psp_session_id.is_not(None),
+               due)
         .order_by(PaymentEvent.updated_at).limit(BATCH)).all()
-    requested = sum(1 for session_id in stale if session_id and checkout.request_sync(session_id, max(window, 1)))
-    payout_syncs = payout_updates.request_syncs(timedelta(seconds=current_app.config["PAYOUT_SYNC_AFTER_SECONDS"]))
+    requested = [row for row in stale if checkout.request_sync(row.psp_session_id, max(window, 1))]
+    checkout.schedule_next_syncs(
+        [(row.id, now + next_poll_after(now - row.updated_at, timedelta(seconds=window),
+                                        timedelta(seconds=config["PSP_SYNC_MAX_INTERVAL_SECONDS"])))
+         for row in stale])
+    payout_syncs = payout_updates.request_syncs(timedelta(seconds=config["PAYOUT_SYNC_AFTER_SECONDS"]),
+                                                timedelta(seconds=config["PAYOUT_SYNC_MAX_INTERVAL_SECONDS"]))
     onboarding = db.session.scalars(select(SellerAccount).where(SellerAccount.psp_account_id.is_(None))
                                     .limit(BATCH)).all()
     for seller in onboarding:
         sellers.request_onboarding(seller)  # once per seller: a queued or finished job is not added again
     db.session.commit()
-    return SweepResult(requested, idempotency.prune(), payout_syncs, len(onboarding))
+    return SweepResult(len(requested), idempotency.prune(), payout_syncs, len(onboarding))
