@@ -218,6 +218,9 @@ def test_one_payment_followed_through_web_and_worker_logs_by_its_request_id(ops_
 
 def test_the_internal_port_serves_the_same_metrics_without_the_web_port(ops_system: System, tmp_path):
     """Production without a token: `flask metrics serve` on an internal address shows every process's counts."""
+    # A payment and a verification on record, whichever tests of this module ran before (or did not).
+    pay_one(ops_system, "req_ops_internal_create", "req_ops_internal_pay")
+    verify_ledger(ops_system, after=0)
     port = free_port()
     server = start("metrics", python("-m", "flask", "--app", "wsgi", "metrics", "serve", "--port", str(port)),
                    tmp_path, {**ops_system.env, "APP_ENV": "production", "METRICS_PUBLIC": "false",

@@ -157,7 +157,7 @@ def test_a_dropped_webhook_is_recovered_by_the_sweeper(app, shop, client, gatewa
     app.config["PSP_SYNC_AFTER_SECONDS"] = 0
     db.session.rollback()  # the job opens its own session; SQLite has a single writer
     assert jobs.sweep()["syncs_requested"] >= 1
-    pay.drain("checkout.sync")
+    pay.drain("checkout.poll")
     assert pay.event(event.id).status == "SUCCESS"
     assert "EXECUTING → SUCCESS (polled the PSP)" in _status_changes()
 

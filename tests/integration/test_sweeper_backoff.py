@@ -11,7 +11,7 @@ from tests.support import payments as pay
 from webapp.dbtypes import utcnow
 from webapp.extensions import db
 from webapp.models import OutboxMessage, PaymentEvent
-from webapp.services import checkout, sweeper
+from webapp.services import checkout, sweeper, topics
 
 
 @pytest.fixture
@@ -26,17 +26,22 @@ def _quiet_for(checkout_id: str, quiet: timedelta) -> None:
     db.session.commit()
 
 
-def _polled() -> set[str]:
-    """Checkouts the sweeper asked about so far (their sync messages in the outbox)."""
+def _polled(status: str | None = None) -> set[str]:
+    """Checkouts the sweeper asked about so far (their poll messages in the outbox)."""
     db.session.rollback()
-    sessions = {json.loads(row.payload)["session"] for row in db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.topic == checkout.SYNC_TOPIC))}
+    query = select(OutboxMessage).where(OutboxMessage.topic == checkout.POLL_TOPIC)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    sessions = {json.loads(row.payload)["session"] for row in db.session.scalars(query)}
     return set(db.session.scalars(select(PaymentEvent.id).where(PaymentEvent.psp_session_id.in_(sessions))))
 
 
 def _sweep() -> set[str]:
+    """A sweep, then the workers' polls (which find the sessions still open: nothing changes)."""
     db.session.rollback()
     sweeper.sweep()
+    pay.drain(checkout.POLL_TOPIC)
+    assert _polled("pending") == set()
     return _polled()
 
 
@@ -50,7 +55,6 @@ def test_abandoned_checkouts_do_not_starve_a_recent_one_and_are_polled_less_ofte
     _quiet_for(recent, timedelta(minutes=10))
     app.config.update(PSP_SYNC_AFTER_SECONDS=300, PSP_SYNC_MAX_INTERVAL_SECONDS=3600)
     monkeypatch.setattr(sweeper, "BATCH", 2)
-    pay.drain(checkout.SYNC_TOPIC)  # nothing queued yet
     assert _sweep() == set(abandoned[1:])  # the two quiet longest
     assert _sweep() == {*abandoned, recent}  # those two are not due again: the next two get their turn
     assert _sweep() == {*abandoned, recent}  # nothing is due now; the fresh one is not quiet yet
@@ -71,9 +75,28 @@ def test_abandoned_checkouts_do_not_starve_a_recent_one_and_are_polled_less_ofte
                        .values(sync_due_at=utcnow() - timedelta(seconds=1), updated_at=PaymentEvent.updated_at))
     db.session.commit()
     before = db.session.scalar(select(PaymentEvent.sync_due_at).where(PaymentEvent.id == recent))
-    sweeper.sweep()
-    db.session.rollback()
+    _sweep()
     after = db.session.scalar(select(PaymentEvent.sync_due_at).where(PaymentEvent.id == recent))
     assert timedelta(minutes=24) < after - before <= timedelta(minutes=26)
-    pay.drain(checkout.SYNC_TOPIC)  # the polls find the sessions still open: nothing changes
     assert {pay.event(c).status for c in [*abandoned, recent, fresh]} == {"EXECUTING"}
+
+
+def test_no_more_polls_are_queued_while_a_batch_of_them_still_waits(app, shop, client, monkeypatch):
+    """A slow PSP makes the sweeper's polls late; it never piles them up (nor starves what buyers wait on: the
+    polls run on the low queue)."""
+    sellers, api = shop
+    quiet = [pay.executing_checkout(client, api, sellers).id for _ in range(3)]
+    for checkout_id in quiet:
+        _quiet_for(checkout_id, timedelta(hours=1))
+    app.config.update(PSP_SYNC_AFTER_SECONDS=300, PSP_SYNC_MAX_INTERVAL_SECONDS=3600)
+    monkeypatch.setattr(sweeper, "BATCH", 2)
+    db.session.rollback()
+    assert sweeper.sweep().syncs_requested == 2
+    db.session.rollback()
+    assert sweeper.sweep().syncs_requested == 0  # two polls still wait: no room
+    assert len(_polled("pending")) == 2
+    pay.drain(checkout.POLL_TOPIC)
+    db.session.rollback()
+    assert sweeper.sweep().syncs_requested == 1  # the third one's turn
+    assert topics.queue_of(checkout.POLL_TOPIC) is topics.Queue.LOW
+    assert topics.queue_of(checkout.SYNC_TOPIC) is topics.Queue.HIGH

@@ -30,7 +30,8 @@ from webapp.psp import CheckoutSession, SessionState
 from webapp.services import funds, live, outbox, webhook_events
 
 REGISTER_TOPIC = "checkout.register"
-SYNC_TOPIC = "checkout.sync"
+SYNC_TOPIC = "checkout.sync"  # a buyer is back from the PSP's page: poll now
+POLL_TOPIC = "checkout.poll"  # the sweeper's catch-up polls of quiet checkouts, behind everything a buyer waits on
 
 _FAILURE_CODES = {Outcome.EXPIRED: "expired", Outcome.PAYMENT_FAILED: "payment_failed",
                   Outcome.PSP_UNAVAILABLE: "psp_unavailable"}
@@ -231,11 +232,14 @@ def request_sync(session_id: str, bucket_seconds: int = 15) -> bool:
     return True
 
 
-def schedule_next_syncs(due: list[tuple[str, datetime]]) -> None:
-    """Record when the sweeper may next poll each checkout (id, when). Not news: `updated_at` stays. Caller
-    commits."""
-    if due:
-        table = PaymentEvent.__table__
-        db.session.execute(update(table).where(table.c.id == bindparam("checkout"))
-                           .values(sync_due_at=bindparam("due"), updated_at=table.c.updated_at),
-                           [{"checkout": checkout, "due": when} for checkout, when in due])
+def request_polls(due: list[tuple[str, str, datetime]]) -> None:
+    """The sweeper's polls: (checkout id, PSP session id, when it may be polled next) each. Queues a poll of each
+    session and records the next time, which is not news (`updated_at` stays). Caller commits."""
+    if not due:
+        return
+    outbox.add_many(POLL_TOPIC, [(f"poll:{session}:{int(when.timestamp())}", {"session": session})
+                                 for _, session, when in due])
+    table = PaymentEvent.__table__
+    db.session.execute(update(table).where(table.c.id == bindparam("checkout"))
+                       .values(sync_due_at=bindparam("due"), updated_at=table.c.updated_at),
+                       [{"checkout": checkout, "due": when} for checkout, _, when in due])

@@ -119,14 +119,19 @@ REGISTER = PspWork[_Plan, _Registered](
     retrying=_retrying, gave_up=_gave_up,
     describe=lambda m: f"register {m.payload['event']} attempt {m.payload['attempt']}")
 
+
 def _polled(message: Claimed, payload: dict, found: CheckoutSession) -> None:
     checkout.apply_session(found, source="polled the PSP")
 
 
-# Polling the PSP for sessions whose news may have been lost: applied by the path webhooks take.
-SYNC = PspWork[dict, CheckoutSession](
-    name=checkout.SYNC_TOPIC, queue=Queue.HIGH,
-    call=lambda psp, payload: psp.retrieve_checkout_session(payload["session"]),
-    apply=_polled, describe=lambda m: f"sync {m.payload['session']}")
+def _polling(topic: str, queue: Queue) -> PspWork[dict, CheckoutSession]:
+    """Polling the PSP for a session whose news may have been lost: applied by the path webhooks take."""
+    return PspWork[dict, CheckoutSession](
+        name=topic, queue=queue, call=lambda psp, payload: psp.retrieve_checkout_session(payload["session"]),
+        apply=_polled, describe=lambda m: f"sync {m.payload['session']}")
 
-TOPICS = (REGISTER, SYNC)
+
+SYNC = _polling(checkout.SYNC_TOPIC, Queue.HIGH)  # the buyer is back on the return page, waiting
+POLL = _polling(checkout.POLL_TOPIC, Queue.LOW)  # the sweeper's catch-up of quiet checkouts
+
+TOPICS = (REGISTER, SYNC, POLL)

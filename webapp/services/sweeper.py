@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.dbtypes import utcnow
 from webapp.domain.payments import OrderStatus
 from webapp.domain.polling import next_poll_after
 from webapp.extensions import db
 from webapp.models import PaymentEvent, SellerAccount
-from webapp.services import checkout, idempotency, payout_updates, sellers
+from webapp.services import checkout, idempotency, outbox, payout_updates, sellers
 
 BATCH = 500
 
@@ -32,23 +32,23 @@ def sweep() -> SweepResult:
 
     A dropped webhook therefore delays a result by about that long. A checkout that stays quiet is asked about
     again less and less often (webapp.domain.polling, up to PSP_SYNC_MAX_INTERVAL_SECONDS apart), so thousands of
-    abandoned checkouts neither spend the PSP's rate limit nor keep the recent ones out of the batch.
+    abandoned checkouts neither spend the PSP's rate limit nor keep the recent ones out of the batch. The polls
+    run behind everything a buyer waits on (the low queue), and no more are queued while a batch's worth still
+    waits: a slow PSP makes them late, never piles them up.
     """
     config = current_app.config
-    window = config["PSP_SYNC_AFTER_SECONDS"]
+    window = timedelta(seconds=config["PSP_SYNC_AFTER_SECONDS"])
+    ceiling = timedelta(seconds=config["PSP_SYNC_MAX_INTERVAL_SECONDS"])
     now = utcnow()
-    due = (PaymentEvent.sync_due_at.is_(None)) | (PaymentEvent.sync_due_at <= now)
+    room = BATCH - outbox.pending_count(checkout.POLL_TOPIC)
     stale = db.session.execute(
         select(PaymentEvent.id, PaymentEvent.psp_session_id, PaymentEvent.updated_at)
         .where(PaymentEvent.status.in_((OrderStatus.EXECUTING.value, OrderStatus.PENDING.value)),
-               PaymentEvent.updated_at < now - timedelta(seconds=window), PaymentEvent.psp_session_id.is_not(None),
-               due)
-        .order_by(PaymentEvent.updated_at).limit(BATCH)).all()
-    requested = [row for row in stale if checkout.request_sync(row.psp_session_id, max(window, 1))]
-    checkout.schedule_next_syncs(
-        [(row.id, now + next_poll_after(now - row.updated_at, timedelta(seconds=window),
-                                        timedelta(seconds=config["PSP_SYNC_MAX_INTERVAL_SECONDS"])))
-         for row in stale])
+               PaymentEvent.updated_at < now - window, PaymentEvent.psp_session_id.is_not(None),
+               PaymentEvent.sync_due_at.is_(None) | (PaymentEvent.sync_due_at <= now))
+        .order_by(func.coalesce(PaymentEvent.sync_due_at, PaymentEvent.updated_at)).limit(max(room, 0))).all()
+    checkout.request_polls([(row.id, row.psp_session_id, now + next_poll_after(now - row.updated_at, window, ceiling))
+                            for row in stale])
     payout_syncs = payout_updates.request_syncs(timedelta(seconds=config["PAYOUT_SYNC_AFTER_SECONDS"]),
                                                 timedelta(seconds=config["PAYOUT_SYNC_MAX_INTERVAL_SECONDS"]))
     onboarding = db.session.scalars(select(SellerAccount).where(SellerAccount.psp_account_id.is_(None))
@@ -56,4 +56,4 @@ def sweep() -> SweepResult:
     for seller in onboarding:
         sellers.request_onboarding(seller)  # once per seller: a queued or finished job is not added again
     db.session.commit()
-    return SweepResult(len(requested), idempotency.prune(), payout_syncs, len(onboarding))
+    return SweepResult(len(stale), idempotency.prune(), payout_syncs, len(onboarding))
