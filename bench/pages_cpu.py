@@ -84,7 +84,7 @@ def seed(args) -> dict:
         upgrade()
         listed, sellers, key = pay.merchant_with_sellers(2)
         jpy = factories.seller(listed, index=2, currency="JPY")
-        shop, shop_sellers, shop_key = pay.merchant_with_sellers(2)
+        _, shop_sellers, shop_key = pay.merchant_with_sellers(2)
         params = {"merchant": listed.id, "count": args.payments, "sellers": [s.id for s in sellers],
                   "emails": [crypto.encrypt(f"buyer{n}@example.com") for n in range(100)],
                   "names": [crypto.encrypt(f"Buyer Nº{n}") for n in range(100)]}
@@ -127,12 +127,16 @@ class Meter:
     """CPU, wall time, statements and transaction ends of one kind of request."""
 
     def __init__(self, counter: Counter) -> None:
-        self.counter, self.cpu, self.wall, self.statements, self.ends = counter, [], [], [], []
+        self.counter = counter
+        self.reset()
 
-    def __call__(self, send):
+    def reset(self) -> None:
+        self.cpu, self.wall, self.statements, self.ends = [], [], [], []
+
+    def __call__(self, send, *args, **kwargs):
         self.counter.take()
         cpu, wall = time.process_time(), time.perf_counter()
-        response = send()
+        response = send(*args, **kwargs)
         self.cpu.append((time.process_time() - cpu) * 1000)
         self.wall.append((time.perf_counter() - wall) * 1000)
         statements, ends = self.counter.take()
@@ -156,8 +160,8 @@ _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 def measure(args) -> dict:
     from config import load_config
     from tests.support import payments as pay
-    from tests.support.forms import login
     from tests.support.factories import PASSWORD
+    from tests.support.forms import login
     from webapp import create_app
     from webapp.extensions import db
 
@@ -175,10 +179,10 @@ def measure(args) -> dict:
 
     api, digest = Meter(counter), hashlib.sha256()
     for _ in range(2):  # warm-up walk, then the measured one
-        api.__init__(counter)
+        api.reset()
         url = "/v1/payments?limit=100"
         for _page in range(args.pages):
-            body = api(lambda: client.get(url, headers=headers)).get_data()
+            body = api(client.get, url, headers=headers).get_data()
             digest.update(body)
             page = json.loads(body)
             if not page["has_more"]:
@@ -191,10 +195,10 @@ def measure(args) -> dict:
         login(portal, info["merchant_email"], PASSWORD)
     pages, digest = Meter(counter), hashlib.sha256()
     for _ in range(2):
-        pages.__init__(counter)
+        pages.reset()
         url = "/portal/payments"
         for _page in range(args.pages):
-            html = pages(lambda: portal.get(url)).get_data(as_text=True)
+            html = pages(portal.get, url).get_data(as_text=True)
             digest.update(_CSRF.sub("", html).encode())
             found = re.search(r'href="([^"]*[?&](?:starting_)?after=[^"]+)"', html)
             if found is None:
@@ -217,11 +221,11 @@ def measure(args) -> dict:
     page, post = Meter(counter), Meter(counter)
     for index, checkout in enumerate(ids):
         if index == 20:  # the first 20 presses warm up
-            page.__init__(counter)
-            post.__init__(counter)
-        html = page(lambda: buyer.get(f"/checkout/{checkout}")).get_data(as_text=True)
+            page.reset()
+            post.reset()
+        html = page(buyer.get, f"/checkout/{checkout}").get_data(as_text=True)
         token = _CSRF.search(html).group(1)
-        answer = post(lambda: buyer.post(f"/checkout/{checkout}/pay", data={"csrf_token": token}))
+        answer = post(buyer.post, f"/checkout/{checkout}/pay", data={"csrf_token": token})
         assert answer.status_code == 303 and f"/checkout/{checkout}?paying=1" in answer.headers["Location"], answer
     result["checkout_page"], result["checkout_pay_post"] = page.summary(), post.summary()
     result["press_cpu_ms_mean"] = round(result["checkout_page"]["cpu_ms_mean"]
