@@ -121,7 +121,8 @@ def main() -> None:
         load = loadavg()
         portal_walk = timed_walk(portal, f"{system.web_url}/portal/payments", next_portal, args.pages)
         with psycopg.connect(database_url) as conn:
-            plan = [row[0] for row in conn.execute(PAGE_PLAN, {"merchant": merchant, "after": f"pay_bench{50_000:016d}"})]
+            middle = f"pay_bench{args.payments // 2:016d}"
+            plan = [row[0] for row in conn.execute(PAGE_PLAN, {"merchant": merchant, "after": middle})]
     save("payin_list", {"machine": machine(), "payments": args.payments, "seed_seconds": seeded, "load": load,
                         "api_list_100": api_walk, "api_list_100_again": api_walk_2,
                         "portal_payments_page": portal_walk, "api_page_plan": plan})
