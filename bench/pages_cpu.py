@@ -40,7 +40,8 @@ SELECT 'pay_bench' || lpad(g::text, 16, '0'), %(merchant)s, 'list_' || g, md5(g:
     (%(emails)s::text[])[1 + g %% 100], CASE WHEN g %% 3 = 0 THEN NULL ELSE (%(names)s::text[])[1 + g %% 100] END,
     CASE WHEN g %% 2 = 0 THEN 'https://shop.example.com/ok/' || g END, NULL,
     CASE WHEN g %% 5 = 3 THEN 'payment_failed' END, 1,
-    now() - make_interval(secs => (%(count)s - g) * 86.4), now() - make_interval(secs => (%(count)s - g) * 86.4)
+    now() - interval '2 hours' - make_interval(secs => (%(count)s - g) * 86.4),
+    now() - interval '2 hours' - make_interval(secs => (%(count)s - g) * 86.4)
 FROM generate_series(1, %(count)s) g
 """
 ORDERS = """
