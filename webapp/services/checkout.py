@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Row, bindparam, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from webapp.domain.payments import (
     BuyerState,
@@ -23,7 +23,7 @@ from webapp.domain.payments import (
     next_status,
 )
 from webapp.extensions import db
-from webapp.models import OutboxMessage, PaymentActivity, PaymentEvent, PaymentOrder, PspSession
+from webapp.models import OutboxMessage, PaymentActivity, PaymentEvent, PspSession
 from webapp.ops import metrics_flow
 from webapp.ops.metrics_flow import Flow
 from webapp.psp import CheckoutSession, SessionState
@@ -37,14 +37,6 @@ SYNC_TOPIC = "checkout.sync"
 
 _FAILURE_CODES = {Outcome.EXPIRED: "expired", Outcome.PAYMENT_FAILED: "payment_failed",
                   Outcome.PSP_UNAVAILABLE: "psp_unavailable"}
-
-
-def find(payment_event_id: str) -> PaymentEvent | None:
-    """The checkout with what its pages show (orders, their sellers, the merchant) loaded up front."""
-    return db.session.scalar(
-        select(PaymentEvent)
-        .options(selectinload(PaymentEvent.orders).joinedload(PaymentOrder.seller), joinedload(PaymentEvent.merchant))
-        .where(PaymentEvent.id == payment_event_id))
 
 
 def lock(payment_event_id: str) -> PaymentEvent | None:
