@@ -58,6 +58,12 @@ def test_pay_pressed_in_many_tabs_at_once_starts_one_attempt(app, client, gatewa
                               data={"csrf_token": csrf_token(page.text)})
         return answer.status_code, answer.headers.get("Location", "")
 
+    unsigned = requests.post(f"{gateway_server}/checkout/{event_id}/pay", timeout=30, allow_redirects=False)
+    foreign = requests.post(f"{gateway_server}/checkout/{event_id}/pay", timeout=30, allow_redirects=False,
+                            data={"csrf_token": csrf_token(client.get(f"/checkout/{event_id}").get_data(as_text=True))})
+    assert unsigned.status_code == foreign.status_code == 400 and "Form expired" in unsigned.text
+    assert pay.event(event_id).attempt == 0
+    db.session.rollback()  # SQLite: do not hold the write lock the presses need
     with ThreadPoolExecutor(max_workers=8) as tabs:
         answers = list(tabs.map(press, range(8)))
     assert all(status == 303 and "paying=1" in location for status, location in answers), answers

@@ -76,10 +76,9 @@ def page(payment_event_id: str):
 
 @bp.post("/<payment_event_id>/pay")
 def pay(payment_event_id: str):
-    if not PayForm().validate_on_submit():
-        _view_or_404(payment_event_id)  # an unknown checkout is a 404 whatever the form says
-        abort(400, "The page was open too long; reload it and press Pay again.")
-    # The checkout is read once, by the statement that starts the attempt (not loaded for its page first).
+    # The form's CSRF token was checked before this view by CSRFProtect (app-wide, every POST of this blueprint):
+    # a missing or foreign token is a 400 "Form expired" page. The checkout is read once, by the statement that
+    # starts the attempt (not loaded for its page first).
     pressed = checkout_press.request_payment(payment_event_id)
     if pressed is None:
         abort(404, "This checkout link is not valid. Ask the shop for a new one.")

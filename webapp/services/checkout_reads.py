@@ -1,9 +1,9 @@
 """What the buyer's checkout pages show, read in one statement and without ORM objects.
 
 The checkout page (loaded once per Pay press, so on the pay-in's hot path), its status endpoint, the page the buyer
-comes back to from the PSP and the live socket's first message need the checkout, its merchant's name, its orders with their sellers' names, and,
-while an attempt is being connected, whether registering it with the PSP is being retried. One SELECT joins them
-(one row per order); read-only.
+comes back to from the PSP and the live socket's first message need the checkout, its merchant's name, its orders
+with their sellers' names, and, while an attempt is being connected, whether registering it with the PSP is being
+retried. One SELECT joins them (one row per order); read-only.
 """
 
 from __future__ import annotations
