@@ -5,8 +5,8 @@
 The payments are inserted straight into PostgreSQL (two orders each, a refund on one in fifty, created over
 the last 100 days; the buyer fields hold real Fernet tokens of the system's key) and ANALYZEd, then one client
 walks the list: the first page and then `starting_after` page after page (the API), the first page and then
-`after` (the portal, signed in as the demo merchant). Each request is timed; printed: p50, p99 and max of
-each walk, and the query plan of the API's page query.
+`starting_after` (the portal, signed in as the demo merchant). Each request is timed; printed: p50, p99 and max
+of each walk, and the query plan of the API's page query.
 """
 
 from __future__ import annotations
@@ -44,6 +44,15 @@ SELECT 're_bench' || lpad(g::text, 16, '0'), %(merchant)s, 'pay_bench' || lpad(g
     'po_bench' || lpad(g::text, 16, '0') || '0', %(seller_a)s, 100, 'USD', 'succeeded', 'requested_by_customer',
     90, 10, 'available', 'api', now(), now()
 FROM generate_series(50, %(count)s, 50) g;
+"""
+
+# The shape of webapp.services.payment_reads' page statement, from a cursor half-way down the list.
+PAGE_PLAN = """
+EXPLAIN ANALYZE SELECT page.*, o.* FROM (
+    SELECT * FROM payment_events e WHERE e.merchant_id = %(merchant)s AND (e.created_at, e.id) < (
+        (SELECT c.created_at FROM payment_events c WHERE c.merchant_id = %(merchant)s AND c.id = %(after)s), %(after)s)
+    ORDER BY e.created_at DESC, e.id DESC LIMIT 101) page
+LEFT JOIN payment_orders o ON o.payment_event_id = page.id ORDER BY page.created_at DESC, page.id DESC, o.position
 """
 
 
@@ -105,16 +114,15 @@ def main() -> None:
             "csrf_token": token.group(1)}).raise_for_status()
 
         def next_portal(response: requests.Response) -> str | None:
-            found = re.search(r'href="([^"]*[?&]after=[^"]+)"', response.text)
+            found = re.search(r'href="([^"]*[?&](?:starting_)?after=[^"]+)"', response.text)
             return f"{system.web_url}{found.group(1).replace('&amp;', '&')}" if found else None
 
         api_walk, api_walk_2 = (timed_walk(api, base, next_api, args.pages) for _ in range(2))
         load = loadavg()
         portal_walk = timed_walk(portal, f"{system.web_url}/portal/payments", next_portal, args.pages)
         with psycopg.connect(database_url) as conn:
-            plan = [row[0] for row in conn.execute(
-                "EXPLAIN ANALYZE SELECT * FROM payment_events WHERE merchant_id = %s AND (created_at, id) < "
-                "(now() - interval '50 days', 'pay_z') ORDER BY created_at DESC, id DESC LIMIT 101", (merchant,))]
+            middle = f"pay_bench{args.payments // 2:016d}"
+            plan = [row[0] for row in conn.execute(PAGE_PLAN, {"merchant": merchant, "after": middle})]
     save("payin_list", {"machine": machine(), "payments": args.payments, "seed_seconds": seeded, "load": load,
                         "api_list_100": api_walk, "api_list_100_again": api_walk_2,
                         "portal_payments_page": portal_walk, "api_page_plan": plan})

@@ -1,11 +1,15 @@
 """A checkout from API call to SUCCESS: real API, real sandbox over HTTP, signed webhooks, jobs."""
 
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
 from sqlalchemy import func, select
 
 from tests.support import payments as pay
+from tests.support.forms import csrf_token
 from tests.support.sandbox import pay_session, stripe_client
 from webapp.extensions import db
-from webapp.models import PaymentActivity, PspEvent, PspSession
+from webapp.models import OutboxMessage, PaymentActivity, PspEvent, PspSession
 
 
 def test_buyer_pays_two_sellers_by_card(app, client, gateway_psp):
@@ -39,3 +43,35 @@ def test_buyer_pays_two_sellers_by_card(app, client, gateway_psp):
     changes = db.session.scalars(select(PaymentActivity.detail).where(PaymentActivity.kind == "status")).all()
     assert changes == ["NOT_STARTED → EXECUTING (PSP session created)",
                        "EXECUTING → SUCCESS (checkout.session.completed)"]
+
+
+def test_pay_pressed_in_many_tabs_at_once_starts_one_attempt(app, client, gateway_server):
+    """The conditional UPDATE that starts an attempt also takes the row lock: concurrent presses start one."""
+    _, sellers, key = pay.merchant_with_sellers()
+    event_id = pay.Api(client, key).create(pay.body(sellers)).json["id"]
+    db.session.rollback()
+
+    def press(_: int) -> tuple[int, str]:
+        browser = requests.Session()
+        page = browser.get(f"{gateway_server}/checkout/{event_id}", timeout=30)
+        answer = browser.post(f"{gateway_server}/checkout/{event_id}/pay", timeout=30, allow_redirects=False,
+                              data={"csrf_token": csrf_token(page.text)})
+        return answer.status_code, answer.headers.get("Location", "")
+
+    unsigned = requests.post(f"{gateway_server}/checkout/{event_id}/pay", timeout=30, allow_redirects=False)
+    foreign = requests.post(f"{gateway_server}/checkout/{event_id}/pay", timeout=30, allow_redirects=False,
+                            data={"csrf_token": csrf_token(client.get(f"/checkout/{event_id}").get_data(as_text=True))})
+    assert unsigned.status_code == foreign.status_code == 400 and "Form expired" in unsigned.text
+    assert pay.event(event_id).attempt == 0
+    db.session.rollback()  # SQLite: do not hold the write lock the presses need
+    with ThreadPoolExecutor(max_workers=8) as tabs:
+        answers = list(tabs.map(press, range(8)))
+    assert all(status == 303 and "paying=1" in location for status, location in answers), answers
+    event = pay.event(event_id)
+    assert event.attempt == 1 and event.status == "NOT_STARTED"
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.topic == "checkout.register")) == 1
+    assert db.session.scalars(select(PaymentActivity.detail).where(PaymentActivity.kind == "attempt")).all() == [
+        "Buyer pressed Pay: attempt 1"]
+    assert client.post("/checkout/pay_nosuchcheckout/pay", data={
+        "csrf_token": csrf_token(client.get(f"/checkout/{event_id}").get_data(as_text=True))}).status_code == 404

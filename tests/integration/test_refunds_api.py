@@ -204,3 +204,31 @@ def test_a_wallet_that_cannot_cover_the_refund_refuses_it(shop, client, gateway_
         db.session.rollback()
         db.session.execute(update(LedgerAccount).where(LedgerAccount.id == account).values(balance=held))
         db.session.commit()
+
+
+def test_the_list_shows_each_payment_as_its_own_answer_does(shop, client, gateway_psp):
+    """The list reads plain rows (webapp.services.payment_reads), the single payment ORM objects: same answer."""
+    _, sellers, api = shop
+    paid = books.paid_checkout(client, api, sellers, gateway_psp.url)
+    for order, amount in ((paid.orders[0], "1.00"), (paid.orders[1], "0.50"), (paid.orders[0], "0.25")):
+        assert refund(api, paid.checkout_id, payment_order_id=order.payment_order_id, amount=amount).status_code == 201
+    nameless = pay.body(sellers, checkout_id="nameless")
+    del nameless["buyer_info"]["name"]
+    nameless["payment_orders"][0]["description"] = "A blue mug"
+    assert api.create(nameless).status_code == 201
+    assert api.create(pay.body(sellers, checkout_id="plain")).status_code == 201
+
+    first = assert_response(api.get("/v1/payments?limit=2"), "/v1/payments")
+    rest = assert_response(api.get(f"/v1/payments?limit=2&starting_after={first['data'][-1]['id']}"), "/v1/payments")
+    assert first["has_more"] and not rest["has_more"]
+    listed = first["data"] + rest["data"]
+    assert [p["checkout_id"] for p in listed] == ["plain", "nameless", paid.checkout_id]
+    for item in listed:
+        assert item == api.get(f"/v1/payments/{item['checkout_id']}").json
+    assert [r["amount"] for r in listed[2]["refunds"]] == ["1.00", "0.50", "0.25"]
+    assert listed[1]["buyer_info"]["name"] is None
+
+    after_last = api.get(f"/v1/payments?starting_after={listed[-1]['id']}")
+    assert after_last.status_code == 200 and after_last.json["data"] == [] and not after_last.json["has_more"]
+    unknown = api.get("/v1/payments?starting_after=pay_nosuchpayment")
+    assert unknown.status_code == 400 and unknown.json["error"]["param"] == "starting_after"

@@ -9,7 +9,7 @@ from webapp.api.auth import api_key_required
 from webapp.api.params import json_body
 from webapp.domain.payment_requests import CreatePayment
 from webapp.ops import log_context
-from webapp.services import payments, refunds
+from webapp.services import payment_reads, payments
 
 
 @bp.post("/payments")
@@ -36,10 +36,9 @@ def get_payment(checkout_id: str):
 @api_key_required
 def list_payments():
     args = params.query({"limit", "starting_after"})
-    page = payments.list_page(g.merchant_id, params.limit_of(args), params.cursor_of(args, "payment"))
-    found = refunds.for_payments([event.id for event in page.items])
+    page = payment_reads.page(g.merchant_id, params.limit_of(args), params.cursor_of(args, "payment"))
     return jsonify({"object": "list", "url": "/v1/payments", "has_more": page.has_more,
-                    "data": [presenters.payment(event, found.get(event.id, [])) for event in page.items]})
+                    "data": [presenters.payment(p, page.refunds.get(p.id, [])) for p in page.items]})
 
 
 @bp.get("/openapi.json")

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from flask import current_app
-from sqlalchemy import inspect
+from collections.abc import Sequence
 
-from webapp.domain.money import Money
+from flask import current_app
+from sqlalchemy import Row, inspect
+
+from webapp.domain.money import decimal_string
 from webapp.domain.refunds import ACTIVE
 from webapp.models import PaymentEvent, Refund
 from webapp.services import crypto, refunds
+from webapp.services.payment_reads import PaymentRow
 
 
-def checkout_url(event: PaymentEvent) -> str:
+def checkout_url(event: PaymentEvent | PaymentRow) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/checkout/{event.id}"
 
 
-def refund(record: Refund, checkout_id: str | None = None, payment_order_id: str | None = None) -> dict:
+def refund(record: Refund | Row, checkout_id: str | None = None, payment_order_id: str | None = None) -> dict:
     currency = record.currency
     return {
         "id": record.id,
@@ -23,21 +26,22 @@ def refund(record: Refund, checkout_id: str | None = None, payment_order_id: str
         "payment": record.payment_event_id,
         "checkout_id": checkout_id or record.payment_event.checkout_id,
         "payment_order_id": payment_order_id or record.order.payment_order_id,
-        "amount": Money(record.amount, currency).decimal_string,
+        "amount": decimal_string(record.amount, currency),
         "currency": currency,
         "status": record.status,
         "reason": record.reason,
-        "seller_share": Money(record.seller_share, currency).decimal_string,
-        "fee_share": Money(record.fee_share, currency).decimal_string,
+        "seller_share": decimal_string(record.seller_share, currency),
+        "fee_share": decimal_string(record.fee_share, currency),
         "failure_reason": record.failure_reason,
         "created": int(record.created_at.timestamp()),
     }
 
 
-def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None,
+def payment(event: PaymentEvent | PaymentRow, refunds_of_payment: Sequence[Refund | Row] | None = None,
             buyer: tuple[str, str | None] | None = None) -> dict:
-    """A payment; pass `refunds_of_payment` when they were loaded already (a page of payments), and `buyer`
-    (email, name) when they are known in clear (a payment created by this request)."""
+    """A payment; pass `refunds_of_payment` when they were loaded already (a page of payments: plain rows from
+    webapp.services.payment_reads), and `buyer` (email, name) when they are known in clear (a payment created by
+    this request)."""
     # A payment created by this very request is a transient object (inserted with plain INSERTs): it cannot
     # have refunds yet, so the API's hot path skips the query.
     if refunds_of_payment is not None:
@@ -52,7 +56,7 @@ def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None,
         "object": "payment",
         "checkout_id": event.checkout_id,
         "status": event.status,
-        "amount_total": Money(event.amount_total, event.currency).decimal_string,
+        "amount_total": decimal_string(event.amount_total, event.currency),
         "currency": event.currency,
         "checkout_url": checkout_url(event),
         "buyer_info": _buyer_info(event, buyer),
@@ -64,13 +68,13 @@ def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None,
             {
                 "payment_order_id": order.payment_order_id,
                 "seller_account": order.seller_account_id,
-                "amount": Money(order.amount, order.currency).decimal_string,
+                "amount": decimal_string(order.amount, order.currency),
                 "currency": order.currency,
                 "description": order.description,
                 "status": order.status,
                 "ledger_updated": order.ledger_updated,
                 "wallet_updated": order.wallet_updated,
-                "amount_refunded": Money(refunded[order.id], order.currency).decimal_string,
+                "amount_refunded": decimal_string(refunded[order.id], order.currency),
             }
             for order in event.orders
         ],
@@ -78,7 +82,7 @@ def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None,
     }
 
 
-def _buyer_info(event: PaymentEvent, buyer: tuple[str, str | None] | None) -> dict:
+def _buyer_info(event: PaymentEvent | PaymentRow, buyer: tuple[str, str | None] | None) -> dict:
     if buyer is not None:
         return {"email": buyer[0], "name": buyer[1]}
     return {"email": crypto.decrypt(event.buyer_email_enc), "name": crypto.decrypt_optional(event.buyer_name_enc)}

@@ -76,10 +76,7 @@ class Money:
     @property
     def decimal_string(self) -> str:
         """"3.15" for 315 USD, "100" for 100 JPY: the API's wire format."""
-        places = CURRENCY_EXPONENTS[self.currency]
-        sign = "-" if self.minor < 0 else ""
-        whole, fraction = divmod(abs(self.minor), 10**places)
-        return f"{sign}{whole}.{fraction:0{places}d}" if places else f"{sign}{whole}"
+        return decimal_string(self.minor, self.currency)
 
     def format(self) -> str:
         """Human form for pages: "1,234.50 USD"."""
@@ -91,6 +88,14 @@ class Money:
 
     def __str__(self) -> str:
         return self.format()
+
+
+def decimal_string(minor: int, currency: str) -> str:
+    """`Money(minor, currency).decimal_string` without making a Money: list pages write hundreds of amounts."""
+    places = CURRENCY_EXPONENTS[currency]
+    sign = "-" if minor < 0 else ""
+    whole, fraction = divmod(abs(minor), 10**places)
+    return f"{sign}{whole}.{fraction:0{places}d}" if places else f"{sign}{whole}"
 
 
 def describe(minor: int, currency: str) -> str:

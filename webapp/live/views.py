@@ -15,7 +15,7 @@ from simple_websocket import ConnectionClosed
 
 from webapp.extensions import db, sock
 from webapp.live.hub import hub_for
-from webapp.services import checkout
+from webapp.services import checkout, checkout_reads
 
 PING_SECONDS = 20
 _TERMINAL = {"paid"}
@@ -46,11 +46,11 @@ def checkout_socket(ws, payment_event_id: str) -> None:
     hub = hub_for(current_app.config["REDIS_URL"])
     inbox = hub.subscribe(payment_event_id)
     try:
-        event = checkout.find(payment_event_id)
+        event = checkout_reads.view(payment_event_id)
         if event is None:
             ws.close(reason=1008, message="no such checkout")
             return
-        current = checkout.status_message(event)
+        current = checkout.status_message(event, checkout.state_of(event, retrying=event.registering_retry))
         db.session.remove()  # do not hold a database connection for the socket's lifetime
         ws.send(json.dumps(current))
         state = current["state"]

@@ -10,24 +10,27 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy.orm import selectinload
 
 from webapp.domain.payments import (
     BuyerState,
     OrderStatus,
     Outcome,
     buyer_state,
-    can_start_attempt,
     next_status,
 )
 from webapp.extensions import db
-from webapp.models import OutboxMessage, PaymentActivity, PaymentEvent, PaymentOrder, PspSession
+from webapp.models import OutboxMessage, PaymentActivity, PaymentEvent, PspSession
 from webapp.ops import metrics_flow
 from webapp.ops.metrics_flow import Flow
 from webapp.psp import CheckoutSession, SessionState
 from webapp.services import funds, live, outbox, webhook_events
+
+if TYPE_CHECKING:
+    from webapp.services.checkout_reads import CheckoutView
 
 REGISTER_TOPIC = "checkout.register"
 SYNC_TOPIC = "checkout.sync"  # a buyer is back from the PSP's page: poll now
@@ -35,14 +38,6 @@ POLL_TOPIC = "checkout.poll"  # the sweeper's catch-up polls of quiet checkouts,
 
 _FAILURE_CODES = {Outcome.EXPIRED: "expired", Outcome.PAYMENT_FAILED: "payment_failed",
                   Outcome.PSP_UNAVAILABLE: "psp_unavailable"}
-
-
-def find(payment_event_id: str) -> PaymentEvent | None:
-    """The checkout with what its pages show (orders, their sellers, the merchant) loaded up front."""
-    return db.session.scalar(
-        select(PaymentEvent)
-        .options(selectinload(PaymentEvent.orders).joinedload(PaymentOrder.seller), joinedload(PaymentEvent.merchant))
-        .where(PaymentEvent.id == payment_event_id))
 
 
 def lock(payment_event_id: str) -> PaymentEvent | None:
@@ -58,14 +53,17 @@ def registering_retry(event: PaymentEvent) -> bool:
         OutboxMessage.status == "pending", OutboxMessage.attempts > 0)))
 
 
-def state_of(event: PaymentEvent) -> BuyerState:
+def state_of(event: PaymentEvent | CheckoutView | Row, retrying: bool | None = None) -> BuyerState:
+    """The buyer's state; `retrying` when the caller knows it already (checkout_reads reads it with the page)."""
     status = OrderStatus(event.status)
     connecting = status is OrderStatus.NOT_STARTED and event.attempt > 0
+    if connecting and retrying is None:
+        retrying = registering_retry(event)
     return buyer_state(status, attempt=event.attempt, has_session_url=bool(event.psp_session_url),
-                       failure_code=event.failure_code, retrying=connecting and registering_retry(event))
+                       failure_code=event.failure_code, retrying=connecting and bool(retrying))
 
 
-def status_message(event: PaymentEvent, state: BuyerState | None = None) -> dict:
+def status_message(event: PaymentEvent | CheckoutView | Row, state: BuyerState | None = None) -> dict:
     """The JSON the buyer's page receives over the WebSocket and from the status endpoint."""
     state = state or state_of(event)
     message = {"checkout": event.id, "status": event.status, "state": state.state, "label": state.label,
@@ -80,29 +78,6 @@ def status_message(event: PaymentEvent, state: BuyerState | None = None) -> dict
 def _note(event: PaymentEvent, kind: str, detail: str, psp_event_id: str | None = None) -> None:
     db.session.add(PaymentActivity(payment_event_id=event.id, kind=kind, detail=detail[:500],
                                    psp_event_id=psp_event_id))
-
-
-def request_payment(payment_event_id: str) -> PaymentEvent | None:
-    """The buyer pressed Pay (or Try again). Starts a new attempt when none is usable; idempotent otherwise."""
-    event = lock(payment_event_id)
-    if event is None:
-        return None
-    status = OrderStatus(event.status)
-    waiting = status is OrderStatus.NOT_STARTED and event.attempt > 0
-    if not can_start_attempt(status) or waiting:
-        db.session.commit()  # an open session is reused; one being registered is waited for
-        return event
-    event.attempt += 1
-    event.status = OrderStatus.NOT_STARTED
-    event.failure_code = None
-    event.psp_session_url = None
-    for order in event.orders:
-        order.status = OrderStatus.NOT_STARTED
-    _note(event, "attempt", f"Buyer pressed Pay: attempt {event.attempt}")
-    outbox.add(REGISTER_TOPIC, f"register:{event.id}:{event.attempt}", {"event": event.id, "attempt": event.attempt})
-    live.publish_after_commit(event.id, status_message(event, state_of(event)))
-    db.session.commit()
-    return event
 
 
 def apply_outcome(event: PaymentEvent, attempt: int, outcome: Outcome, *, source: str,
@@ -217,11 +192,13 @@ def apply_sessions(news: list[SessionNews]) -> list[str]:
     return results
 
 
-def poll_now(session_id: str) -> None:
-    """The buyer came back from the PSP's page: ask a worker to poll the PSP for the session (commits), whichever
-    of the poll and the webhook comes first settles the checkout."""
-    request_sync(session_id)
-    db.session.commit()
+def poll_now(payment_event_id: str, session_id: str) -> None:
+    """The buyer came back from the PSP's page: ask a worker to poll the PSP for the session if it is one of this
+    checkout's (commits); whichever of the poll and the webhook comes first settles the checkout."""
+    record = db.session.get(PspSession, session_id)
+    if record is not None and record.payment_event_id == payment_event_id:
+        request_sync(session_id)
+        db.session.commit()
 
 
 def request_sync(session_id: str, bucket_seconds: int = 15) -> bool:

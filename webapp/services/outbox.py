@@ -40,15 +40,20 @@ class Claimed:
     request_id: str | None = None  # the request that recorded the work: bound to the log lines of handling it
 
 
+def row(topic: str, dedupe_key: str, payload: dict | None = None, *, delay_seconds: float = 0) -> dict:
+    """The outbox row `add()` inserts, for a caller that inserts it in a statement of its own (then it calls
+    `wakeups.wake_after_commit(topic)` when the row was inserted)."""
+    now = utcnow()
+    return {"topic": topic, "dedupe_key": dedupe_key, "payload": json.dumps(payload or {}), "status": "pending",
+            "attempts": 0, "available_at": now + timedelta(seconds=delay_seconds), "created_at": now,
+            "request_id": log_context.current_request_id()}
+
+
 def add(topic: str, dedupe_key: str, payload: dict | None = None, *, delay_seconds: float = 0) -> None:
     """Record work in the current transaction (a row with the same dedupe key is recorded only once); a
     worker is woken for it once the transaction commits."""
-    now = utcnow()
-    inserted = bulk.insert_rows(OutboxMessage, [{
-        "topic": topic, "dedupe_key": dedupe_key, "payload": json.dumps(payload or {}), "status": "pending",
-        "attempts": 0, "available_at": now + timedelta(seconds=delay_seconds), "created_at": now,
-        "request_id": log_context.current_request_id()}],
-        skip_conflicts_on="dedupe_key", returning=("id",))
+    inserted = bulk.insert_rows(OutboxMessage, [row(topic, dedupe_key, payload, delay_seconds=delay_seconds)],
+                                skip_conflicts_on="dedupe_key", returning=("id",))
     if inserted and not delay_seconds:
         wakeups.wake_after_commit(topic)
 

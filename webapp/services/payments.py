@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
-from sqlalchemy import Executable, bindparam, or_, select, text, tuple_
+from sqlalchemy import Executable, bindparam, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from webapp.dbengine import insert_or_ignore
@@ -24,12 +23,6 @@ from webapp.services import crypto, idempotency, lookup
 
 class CheckoutConflict(Conflict):
     code = "checkout_id_conflict"
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[PaymentEvent]
-    has_more: bool
 
 
 def _iban_or_none(ref: str) -> str | None:
@@ -190,18 +183,3 @@ def get(merchant_id: str, checkout_id: str) -> PaymentEvent:
     if event is None:
         raise NotFound(f"No such payment: {checkout_id!r}.", param="checkout_id")
     return event
-
-
-def list_page(merchant_id: str, limit: int, starting_after: str | None) -> Page:
-    """Newest first, keyset-paginated by (created_at, id) so pages stay stable while payments arrive."""
-    query = (select(PaymentEvent).options(selectinload(PaymentEvent.orders))
-             .where(PaymentEvent.merchant_id == merchant_id)
-             .order_by(PaymentEvent.created_at.desc(), PaymentEvent.id.desc()))
-    if starting_after:
-        cursor = db.session.scalar(select(PaymentEvent).where(
-            PaymentEvent.merchant_id == merchant_id, PaymentEvent.id == starting_after))
-        if cursor is None:
-            raise ValidationError(f"No such payment: {starting_after!r}.", param="starting_after")
-        query = query.where(tuple_(PaymentEvent.created_at, PaymentEvent.id) < (cursor.created_at, cursor.id))
-    rows = list(db.session.scalars(query.limit(limit + 1)))
-    return Page(rows[:limit], len(rows) > limit)
