@@ -194,19 +194,12 @@ def apply_sessions(news: list[SessionNews]) -> list[str]:
 
 def poll_now(payment_event_id: str, session_id: str) -> None:
     """The buyer came back from the PSP's page: ask a worker to poll the PSP for the session if it is one of this
-    checkout's (commits); whichever of the poll and the webhook comes first settles the checkout."""
+    checkout's (commits; at most one poll per session every 15 s); whichever of the poll and the webhook comes
+    first settles the checkout."""
     record = db.session.get(PspSession, session_id)
     if record is not None and record.payment_event_id == payment_event_id:
-        request_sync(session_id)
+        outbox.add(SYNC_TOPIC, f"sync:{session_id}:{int(time.time() // 15)}", {"session": session_id})
         db.session.commit()
-
-
-def request_sync(session_id: str, bucket_seconds: int = 15) -> bool:
-    """Ask a worker to poll the PSP for this session (deduplicated per time bucket). Caller commits."""
-    if db.session.get(PspSession, session_id) is None:
-        return False
-    outbox.add(SYNC_TOPIC, f"sync:{session_id}:{int(time.time() // bucket_seconds)}", {"session": session_id})
-    return True
 
 
 def request_polls(due: list[tuple[str, str, datetime]]) -> None:
