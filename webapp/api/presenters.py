@@ -9,6 +9,7 @@ from webapp.domain.money import Money
 from webapp.domain.refunds import ACTIVE
 from webapp.models import PaymentEvent, Refund
 from webapp.services import crypto, refunds
+from webapp.services.payment_writes import NEW, NewPayment
 
 
 def checkout_url(event: PaymentEvent) -> str:
@@ -75,6 +76,43 @@ def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None,
             for order in event.orders
         ],
         "refunds": [refund(r, event.checkout_id, order_ids.get(r.payment_order_id)) for r in found],
+    }
+
+
+def new_payment(new: NewPayment) -> dict:
+    """A payment this request created, from what the request wrote (the same shape as `payment()`; nothing is
+    read back or decrypted, and a new payment has no refunds)."""
+    command = new.command
+    total = command.total
+    orders = [
+        {
+            "payment_order_id": order.payment_order_id,
+            "seller_account": seller_id,
+            "amount": order.amount.decimal_string,
+            "currency": order.amount.currency,
+            "description": order.description,
+            "status": NEW,
+            "ledger_updated": False,
+            "wallet_updated": False,
+            "amount_refunded": Money(0, order.amount.currency).decimal_string,
+        }
+        for order, seller_id in zip(command.orders, new.seller_ids, strict=True)
+    ]
+    return {
+        "id": new.id,
+        "object": "payment",
+        "checkout_id": command.checkout_id,
+        "status": NEW,
+        "amount_total": total.decimal_string,
+        "currency": total.currency,
+        "checkout_url": f"{current_app.config['PUBLIC_BASE_URL']}/checkout/{new.id}",
+        "buyer_info": {"email": command.buyer_email, "name": command.buyer_name},
+        "success_url": command.success_url,
+        "cancel_url": command.cancel_url,
+        "failure_code": None,
+        "created": int(new.created_at.timestamp()),
+        "payment_orders": orders,
+        "refunds": [],
     }
 
 
