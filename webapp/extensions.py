@@ -103,4 +103,5 @@ def register_extensions(app: Flask) -> None:
     from webapp.auth import headers, sessions
 
     login_manager.user_loader(sessions.load_user)
+    app.session_interface = sessions.SignedCookieSessions()
     headers.init_app(app, talisman)

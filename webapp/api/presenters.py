@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import inspect
 
 from webapp.domain.money import Money
 from webapp.domain.refunds import ACTIVE
@@ -13,7 +12,11 @@ from webapp.services.payment_writes import NEW, NewPayment
 
 
 def checkout_url(event: PaymentEvent) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL']}/checkout/{event.id}"
+    return checkout_url_of(event.id)
+
+
+def checkout_url_of(payment_id: str) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL']}/checkout/{payment_id}"
 
 
 def refund(record: Refund, checkout_id: str | None = None, payment_order_id: str | None = None) -> dict:
@@ -35,16 +38,10 @@ def refund(record: Refund, checkout_id: str | None = None, payment_order_id: str
     }
 
 
-def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None,
-            buyer: tuple[str, str | None] | None = None) -> dict:
-    """A payment; pass `refunds_of_payment` when they were loaded already (a page of payments), and `buyer`
-    (email, name) when they are known in clear (a payment created by this request)."""
-    # A payment created by this very request is a transient object (inserted with plain INSERTs): it cannot
-    # have refunds yet, so the API's hot path skips the query.
-    if refunds_of_payment is not None:
-        found = refunds_of_payment
-    else:
-        found = [] if inspect(event).transient else refunds.for_payment(event.id)
+def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None) -> dict:
+    """A payment; pass `refunds_of_payment` when they were loaded already (a page of payments). A payment this
+    request created is answered by `new_payment()`."""
+    found = refunds_of_payment if refunds_of_payment is not None else refunds.for_payment(event.id)
     order_ids = {order.id: order.payment_order_id for order in event.orders}
     refunded = {order.id: sum(r.amount for r in found if r.payment_order_id == order.id and r.status in ACTIVE)
                 for order in event.orders}
@@ -56,7 +53,8 @@ def payment(event: PaymentEvent, refunds_of_payment: list[Refund] | None = None,
         "amount_total": Money(event.amount_total, event.currency).decimal_string,
         "currency": event.currency,
         "checkout_url": checkout_url(event),
-        "buyer_info": _buyer_info(event, buyer),
+        "buyer_info": {"email": crypto.decrypt(event.buyer_email_enc),
+                       "name": crypto.decrypt_optional(event.buyer_name_enc)},
         "success_url": event.success_url,
         "cancel_url": event.cancel_url,
         "failure_code": event.failure_code,
@@ -105,7 +103,7 @@ def new_payment(new: NewPayment) -> dict:
         "status": NEW,
         "amount_total": total.decimal_string,
         "currency": total.currency,
-        "checkout_url": f"{current_app.config['PUBLIC_BASE_URL']}/checkout/{new.id}",
+        "checkout_url": checkout_url_of(new.id),
         "buyer_info": {"email": command.buyer_email, "name": command.buyer_name},
         "success_url": command.success_url,
         "cancel_url": command.cancel_url,
@@ -114,9 +112,3 @@ def new_payment(new: NewPayment) -> dict:
         "payment_orders": orders,
         "refunds": [],
     }
-
-
-def _buyer_info(event: PaymentEvent, buyer: tuple[str, str | None] | None) -> dict:
-    if buyer is not None:
-        return {"email": buyer[0], "name": buyer[1]}
-    return {"email": crypto.decrypt(event.buyer_email_enc), "name": crypto.decrypt_optional(event.buyer_name_enc)}
