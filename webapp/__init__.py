@@ -23,7 +23,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
 
     from webapp import cli, errors, input_guard, logging_setup
-    from webapp.extensions import register_extensions
+    from webapp.extensions import limit_decorated_views_only, register_extensions
     from webapp.routes import register_blueprints
 
     logging_setup.configure(app)
@@ -32,6 +32,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     metrics_http.init_app(app)
     register_extensions(app)
     register_blueprints(app)
+    limit_decorated_views_only(app)
     errors.register(app)
     input_guard.register(app)
     cli.register(app)

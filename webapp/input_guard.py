@@ -61,7 +61,18 @@ def _parse_json(raw: bytes) -> object:
     except RecursionError:
         raise ValidationError(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep.")
     except (UnicodeDecodeError, ValueError):
-        return None  # not JSON: the handler answers for its own body format
+        return NOT_CHECKED  # not JSON: the handler answers for its own body format
+
+
+NOT_CHECKED = object()
+_CHECKED_KEY = "webapp.input_guard.checked_json"
+
+
+def checked_json() -> object:
+    """The request's JSON body as the guard parsed and passed it (no NUL, no lone surrogate, no card data, not
+    too deep), so a handler need not parse and walk it again; NOT_CHECKED when the guard parsed none (an empty
+    body, not JSON, a form)."""
+    return request.environ.get(_CHECKED_KEY, NOT_CHECKED)
 
 
 def check_json(document: object, *, card_field_names: bool = True) -> None:
@@ -109,8 +120,10 @@ def guard(app: Flask) -> None:
             _check(upload.filename or "", name)
     elif request.is_json or request.path.startswith(_JSON_PREFIXES):
         raw = request.get_data(cache=True)
-        if raw:
-            check_json(_parse_json(raw), card_field_names=not request.path.startswith("/webhooks/"))
+        document = _parse_json(raw) if raw else NOT_CHECKED
+        if document is not NOT_CHECKED:
+            check_json(document, card_field_names=not request.path.startswith("/webhooks/"))
+            request.environ[_CHECKED_KEY] = document
 
 
 def query_int(name: str, *, low: int, high: int) -> int | None:

@@ -4,6 +4,7 @@ vanished mid-transaction (found by the scale-out test): its session is ended, so
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from config import normalize_database_url, postgres_session_options
 from tests.conftest import POSTGRES_ADMIN_URL
+from tests.integration.conftest import WEBHOOK_SECRET
 from tests.support import payments as pay
 from webapp import dbsession
 from webapp.extensions import db
@@ -64,6 +66,41 @@ def test_a_connection_terminated_mid_request_is_a_503_and_the_retry_goes_through
     retried = api.create(body, idempotency_key="outage-1")  # at once: the key was released, not left in flight
     assert retried.status_code == 201, retried.json
     assert api.create(body, idempotency_key="outage-1").json["id"] == retried.json["id"]
+
+
+def test_a_connection_terminated_under_a_direct_statement_is_a_503_and_the_retry_goes_through(app, client,
+                                                                                          postgres_only):
+    """The same outage on the paths that skip the session (webapp.dbdirect): a payment created without an
+    Idempotency-Key and a PSP webhook each fail as a 503 once, and the pool is renewed for the retry."""
+    _, sellers, key = pay.merchant_with_sellers()
+    api = pay.Api(client, key)
+    assert api.get("/v1/payments").status_code == 200  # the key is cached: the request needs no other statement
+    body = pay.body(sellers)
+    for attempt in range(2):
+        db.session.execute(text("SELECT 1"))  # a pooled connection to kill (the first attempt renewed the pool)
+        db.session.remove()
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE datname = %s", (db.engine.url.database,)).fetchone()[0]
+        assert killed, "no pooled connection was terminated: the test proves nothing"
+        if attempt == 0:
+            failed = api.create(body)
+        else:
+            failed = client.post("/webhooks/psp", data=_PAYLOAD, content_type="application/json",
+                                 headers={"Stripe-Signature": pay.sign(_PAYLOAD, WEBHOOK_SECRET)})
+        assert failed.status_code == 503, failed.get_data(as_text=True)
+        assert failed.headers["Retry-After"] == "1"
+    created = api.create(body)
+    assert created.status_code == 201, created.json
+    stored = client.post("/webhooks/psp", data=_PAYLOAD, content_type="application/json",
+                         headers={"Stripe-Signature": pay.sign(_PAYLOAD, WEBHOOK_SECRET)})
+    assert stored.status_code == 200 and stored.json == {"received": True, "duplicate": False}
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(PaymentEvent)) == 1
+
+
+_PAYLOAD = json.dumps({"id": "evt_outage", "object": "event", "type": "payment_intent.created",
+                       "created": int(time.time()), "data": {"object": {"id": "pi_outage"}}})
 
 
 def test_a_session_whose_connection_was_terminated_ends_without_raising(app, postgres_only):

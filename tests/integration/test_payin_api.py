@@ -4,6 +4,7 @@ import json
 import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -13,7 +14,7 @@ from tests.support import factories
 from tests.support import payments as pay
 from tests.support.openapi import assert_response
 from webapp.dbtypes import utcnow
-from webapp.domain.payment_requests import request_hash
+from webapp.domain.payment_requests import CreatePayment, request_hash
 from webapp.extensions import db, limiter
 from webapp.models import IdempotencyKey, PaymentEvent, PaymentOrder
 from webapp.services.idempotency import ABANDONED_AFTER
@@ -325,3 +326,13 @@ def test_a_key_left_in_flight_by_a_crashed_request_is_taken_over(shop):
     response = api.create(payload, idempotency_key="crashed")
     assert response.status_code == 201
     assert api.create(payload, idempotency_key="crashed").headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_new_checkout_row_names_every_column_of_its_table(app):
+    """Both ways of writing a checkout (one statement on PostgreSQL, the session's INSERTs) take the row from one
+    place; a column added to payment_events must be written there too."""
+    from webapp.services import payment_writes
+
+    command = CreatePayment.from_json(pay.body([SimpleNamespace(id="sel_x")]), max_amount_minor=10**8)
+    written = payment_writes._event_values("mer_x", command, utcnow())
+    assert set(written) == set(PaymentEvent.__table__.columns.keys())

@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 import requests
 from sqlalchemy import func, select
 
@@ -213,3 +214,22 @@ def test_a_malformed_event_is_refused_at_the_edge_and_a_bad_stored_one_does_not_
     db.session.rollback()
     held = db.session.get(PspEvent, "evt_unreadable")
     assert held.processed_at is None and held.attempts >= 1 and "MalformedNotice" in held.last_error
+
+
+def test_a_stored_event_wakes_a_worker_once_it_is_committed(client, redis_url):
+    """The webhook answers before the wake-up is sent (a thread of the web process sends it, coalescing
+    wake-ups), yet every stored event is followed by one: a drain job of the inbox shows up in its queue."""
+    from webapp.services import inbox
+    from webapp.services.topics import queue_of
+    from workers import enqueue
+
+    connection = redis.Redis.from_url(redis_url)
+    connection.flushdb()
+    payload = json.dumps({"id": "evt_" + secrets.token_hex(8), "object": "event", "type": "payment_intent.created",
+                          "created": int(time.time()), "data": {"object": {"id": "pi_wake"}}})
+    stored = client.post("/webhooks/psp", data=payload, content_type="application/json",
+                         headers={"Stripe-Signature": pay.sign(payload, WEBHOOK_SECRET)})
+    assert stored.status_code == 200 and not stored.json["duplicate"]
+    queue = enqueue.queue(queue_of(inbox.TOPIC), connection)
+    pay.wait_until(lambda: [job for job in queue.get_jobs() if job.args == (inbox.TOPIC,)], 5, 0.02,
+                   "a drain job for the inbox")

@@ -16,6 +16,7 @@ from datetime import date
 from flask import Response, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from webapp import input_guard
 from webapp.domain.errors import NotFound, ValidationError
 from webapp.domain.payment_requests import request_hash
 from webapp.extensions import db
@@ -55,7 +56,11 @@ def _no_nul(node: object, path: str) -> None:
 
 def json_body() -> object:
     """The request's JSON body (64 KB at most, see payments.limit_body), with no NUL character in any string:
-    PostgreSQL cannot store one, so it would otherwise fail the write as an internal error."""
+    PostgreSQL cannot store one, so it would otherwise fail the write as an internal error. The input guard has
+    parsed and checked it already in the usual case (webapp.input_guard.checked_json)."""
+    checked = input_guard.checked_json()
+    if checked is not input_guard.NOT_CHECKED:
+        return checked
     raw = request.get_data(cache=True)  # raises 413 past the body limit
     try:
         document = json.loads(raw)

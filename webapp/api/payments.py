@@ -17,7 +17,7 @@ from webapp.services import payment_reads, payments
 def create_payment():
     command = CreatePayment.from_json(json_body(), max_amount_minor=current_app.config["MAX_PAYMENT_AMOUNT_MINOR"])
     result = payments.create(g.merchant_id, command, request.headers.get("Idempotency-Key"),
-                             lambda event, buyer: presenters.payment(event, buyer=buyer))
+                             presenters.new_payment, presenters.payment)
     log_context.bind(payment_id=result.body.get("id"), checkout_id=command.checkout_id)
     response = jsonify(result.body)
     response.status_code = result.status

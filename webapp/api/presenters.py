@@ -5,17 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import current_app
-from sqlalchemy import Row, inspect
+from sqlalchemy import Row
 
 from webapp.domain.money import decimal_string
 from webapp.domain.refunds import ACTIVE
 from webapp.models import PaymentEvent, Refund
 from webapp.services import crypto, refunds
 from webapp.services.payment_reads import PaymentRow
+from webapp.services.payment_writes import NEW, NewPayment
 
 
 def checkout_url(event: PaymentEvent | PaymentRow) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL']}/checkout/{event.id}"
+    return checkout_url_of(event.id)
+
+
+def checkout_url_of(payment_id: str) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL']}/checkout/{payment_id}"
 
 
 def refund(record: Refund | Row, checkout_id: str | None = None, payment_order_id: str | None = None) -> dict:
@@ -37,17 +42,10 @@ def refund(record: Refund | Row, checkout_id: str | None = None, payment_order_i
     }
 
 
-def payment(event: PaymentEvent | PaymentRow, refunds_of_payment: Sequence[Refund | Row] | None = None,
-            buyer: tuple[str, str | None] | None = None) -> dict:
+def payment(event: PaymentEvent | PaymentRow, refunds_of_payment: Sequence[Refund | Row] | None = None) -> dict:
     """A payment; pass `refunds_of_payment` when they were loaded already (a page of payments: plain rows from
-    webapp.services.payment_reads), and `buyer` (email, name) when they are known in clear (a payment created by
-    this request)."""
-    # A payment created by this very request is a transient object (inserted with plain INSERTs): it cannot
-    # have refunds yet, so the API's hot path skips the query.
-    if refunds_of_payment is not None:
-        found = refunds_of_payment
-    else:
-        found = [] if inspect(event).transient else refunds.for_payment(event.id)
+    webapp.services.payment_reads). A payment this request created is answered by `new_payment()`."""
+    found = refunds_of_payment if refunds_of_payment is not None else refunds.for_payment(event.id)
     order_ids = {order.id: order.payment_order_id for order in event.orders}
     refunded = {order.id: sum(r.amount for r in found if r.payment_order_id == order.id and r.status in ACTIVE)
                 for order in event.orders}
@@ -59,7 +57,8 @@ def payment(event: PaymentEvent | PaymentRow, refunds_of_payment: Sequence[Refun
         "amount_total": decimal_string(event.amount_total, event.currency),
         "currency": event.currency,
         "checkout_url": checkout_url(event),
-        "buyer_info": _buyer_info(event, buyer),
+        "buyer_info": {"email": crypto.decrypt(event.buyer_email_enc),
+                       "name": crypto.decrypt_optional(event.buyer_name_enc)},
         "success_url": event.success_url,
         "cancel_url": event.cancel_url,
         "failure_code": event.failure_code,
@@ -82,7 +81,38 @@ def payment(event: PaymentEvent | PaymentRow, refunds_of_payment: Sequence[Refun
     }
 
 
-def _buyer_info(event: PaymentEvent | PaymentRow, buyer: tuple[str, str | None] | None) -> dict:
-    if buyer is not None:
-        return {"email": buyer[0], "name": buyer[1]}
-    return {"email": crypto.decrypt(event.buyer_email_enc), "name": crypto.decrypt_optional(event.buyer_name_enc)}
+def new_payment(new: NewPayment) -> dict:
+    """A payment this request created, from what the request wrote (the same shape as `payment()`; nothing is
+    read back or decrypted, and a new payment has no refunds)."""
+    command = new.command
+    total = command.total
+    orders = [
+        {
+            "payment_order_id": order.payment_order_id,
+            "seller_account": seller_id,
+            "amount": order.amount.decimal_string,
+            "currency": order.amount.currency,
+            "description": order.description,
+            "status": NEW,
+            "ledger_updated": False,
+            "wallet_updated": False,
+            "amount_refunded": decimal_string(0, order.amount.currency),
+        }
+        for order, seller_id in zip(command.orders, new.seller_ids, strict=True)
+    ]
+    return {
+        "id": new.id,
+        "object": "payment",
+        "checkout_id": command.checkout_id,
+        "status": NEW,
+        "amount_total": total.decimal_string,
+        "currency": total.currency,
+        "checkout_url": checkout_url_of(new.id),
+        "buyer_info": {"email": command.buyer_email, "name": command.buyer_name},
+        "success_url": command.success_url,
+        "cancel_url": command.cancel_url,
+        "failure_code": None,
+        "created": int(new.created_at.timestamp()),
+        "payment_orders": orders,
+        "refunds": [],
+    }

@@ -76,8 +76,14 @@ def card_spans(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) in `text` of every card-shaped, Luhn-valid number with a card network's prefix."""
     if len(_DIGIT.findall(text)) < _MIN_DIGITS:
         return
-    ibans = _iban_spans(text)
+    ibans = None
     for run in _RUN.finditer(text):
+        # No card fits in a run of fewer digits: most runs (ids, amounts, dates) end here, before the work below
+        # and before the IBAN check, which is made once, for the first run that could hold a card.
+        if len(_DIGIT.findall(run.group(0))) < _MIN_DIGITS:
+            continue
+        if ibans is None:
+            ibans = _iban_spans(text)
         if any(start <= run.start() and run.end() <= end for start, end in ibans):
             continue
         groups = [(m.start() + run.start(), m.end() + run.start(), _ascii_digits(m.group(0)))

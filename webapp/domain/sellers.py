@@ -30,6 +30,18 @@ def iban_of(raw: object, *, param: str = "iban") -> str:
         raise ValidationError(f"Invalid IBAN: {exc}", param=param, code="iban_invalid")
 
 
+def iban_or_none(ref: str) -> str | None:
+    """A payment order's seller reference as a compact IBAN, or None when it is not one. Our seller ids hold an
+    '_', which no IBAN can (only whitespace is dropped before the check): told apart without schwifty's parse,
+    whose failure costs ~15 µs per order on the API's hot path."""
+    if "_" in ref:
+        return None
+    try:
+        return IBAN(ref).compact
+    except SchwiftyException:
+        return None
+
+
 def email_of(raw: object, *, param: str = "email") -> str:
     if not isinstance(raw, str):
         raise ValidationError("email must be a string.", param=param)

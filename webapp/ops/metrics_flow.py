@@ -38,6 +38,12 @@ def reached(flow: Flow, object_id: str, status: str, currency: str, amount_minor
         after_commit.defer("metrics.flow", f"{flow}:{object_id}:{status}", (flow, str(status), currency, amount_minor))
 
 
+def committed(flow: Flow, status: str, currency: str, amount_minor: int) -> None:
+    """Something reached `status` in a statement that committed by itself (webapp.dbdirect): counted at once."""
+    if metrics.enabled():
+        _count_one(flow, str(status), currency, amount_minor)
+
+
 def event_applied(event_id: str, created_unix: int) -> None:
     """A PSP event created at `created_unix` (PSP time) is applied by the current transaction."""
     if metrics.enabled():
@@ -45,10 +51,14 @@ def event_applied(event_id: str, created_unix: int) -> None:
 
 
 def _count(items: dict) -> None:
-    for flow, status, currency, amount in items.values():
-        count, total = _FAMILIES[flow]
-        count.labels(status).inc()
-        total.labels(status, currency).inc(amount)
+    for item in items.values():
+        _count_one(*item)
+
+
+def _count_one(flow: Flow, status: str, currency: str, amount: int) -> None:
+    count, total = _FAMILIES[flow]
+    count.labels(status).inc()
+    total.labels(status, currency).inc(amount)
 
 
 def _lag(items: dict) -> None:

@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache, lru_cache
+from functools import cache
 
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
-from sqlalchemy import Executable, bindparam, or_, select, text
+from sqlalchemy import Executable, bindparam, or_, select
 from sqlalchemy.orm import selectinload
 
-from webapp.dbengine import insert_or_ignore
-from webapp.dbtypes import new_id, utcnow
+from webapp import dbdirect
 from webapp.domain.errors import Conflict, NotFound, ValidationError
 from webapp.domain.payment_requests import CreatePayment
+from webapp.domain.sellers import iban_or_none
 from webapp.extensions import db
-from webapp.models import PaymentEvent, PaymentOrder, SellerAccount
-from webapp.ops import metrics_flow
-from webapp.ops.metrics_flow import Flow
-from webapp.services import crypto, idempotency, lookup
+from webapp.models import PaymentEvent, SellerAccount
+from webapp.services import idempotency, payment_writes
+from webapp.services.payment_writes import NewPayment
 
 
 class CheckoutConflict(Conflict):
     code = "checkout_id_conflict"
-
-
-def _iban_or_none(ref: str) -> str | None:
-    try:
-        return IBAN(ref).compact
-    except SchwiftyException:
-        return None
 
 
 _SELLERS = SellerAccount.__table__
@@ -47,7 +37,7 @@ def _seller_lookup() -> Executable:
 def _resolve_sellers(merchant_id: str, command: CreatePayment) -> list[str]:
     """Each order's seller account id, by id or IBAN; unknown, disabled and others' accounts are refused alike."""
     refs = [order.seller_ref for order in command.orders]
-    ibans = {ref: iban for ref in refs if (iban := _iban_or_none(ref))}
+    ibans = {ref: iban for ref in refs if (iban := iban_or_none(ref))}
     found = db.session.execute(_seller_lookup(), {"merchant_id": merchant_id, "refs": refs,
                                                   "ibans": list(ibans.values())}).all()
     by_id = {row.id: row for row in found}
@@ -82,95 +72,43 @@ def _same_or_conflict(existing: PaymentEvent, command: CreatePayment) -> Payment
     return existing
 
 
-@cache
-def _event_insert(dialect_name: str) -> Executable:
-    """Built once per process: every request binds only its values, so SQLAlchemy finds the compiled form in its
-    cache instead of rebuilding and compiling a statement of 17 columns."""
-    events = PaymentEvent.__table__
-    return (insert_or_ignore(events, dialect_name)
-            .on_conflict_do_nothing(index_elements=["merchant_id", "checkout_id"]).returning(events.c.id))
-
-
-@lru_cache(maxsize=128)
-def _orders_insert(count: int) -> Executable:
-    """One multi-row INSERT for `count` orders (one round trip, no executemany pipeline), built once per size.
-    Written as text with typed parameters: SQLAlchemy does not cache a multi-row `insert().values()`, and
-    compiling it anew cost more than executing it."""
-    columns = list(PaymentOrder.__table__.columns)
-    names = ", ".join(column.name for column in columns)  # the model's own column names, never input
-    rows = ", ".join("(" + ", ".join(f":{column.key}_{index}" for column in columns) + ")" for index in range(count))
-    return text(f"INSERT INTO payment_orders ({names}) VALUES {rows}").bindparams(  # noqa: S608
-        *(bindparam(f"{column.key}_{index}", type_=column.type) for index in range(count) for column in columns))
-
-
-def _row(record: object, table) -> dict:
-    return {column.key: getattr(record, column.key) for column in table.columns}
-
-
-def _insert(merchant_id: str, command: CreatePayment, seller_ids: list[str]) -> PaymentEvent | None:
-    """Insert the checkout and its orders with plain Core INSERTs (this is the API's hot path); None when the
-    checkout_id already exists. The returned objects are transient: they only feed the response."""
-    now = utcnow()
-    event = PaymentEvent(
-        id=new_id("pay", 24), merchant_id=merchant_id, checkout_id=command.checkout_id,
-        request_hash=command.request_hash, currency=command.currency, amount_total=command.total.minor,
-        status="NOT_STARTED", attempt=0, buyer_email_enc=crypto.encrypt(command.buyer_email),
-        buyer_email_hash=lookup.email_hash(command.buyer_email),
-        buyer_name_enc=crypto.encrypt_optional(command.buyer_name), success_url=command.success_url,
-        cancel_url=command.cancel_url, psp_session_id=None, psp_session_url=None, failure_code=None,
-        created_at=now, updated_at=now,
-    )
-    orders = [
-        PaymentOrder(id=new_id("po"), payment_event_id=event.id, payment_order_id=o.payment_order_id, position=i,
-                     seller_account_id=seller_id, amount=o.amount.minor, currency=o.amount.currency,
-                     description=o.description, status="NOT_STARTED", ledger_updated=False, wallet_updated=False,
-                     created_at=now, updated_at=now)
-        for i, (o, seller_id) in enumerate(zip(command.orders, seller_ids, strict=True))
-    ]
-    if db.session.execute(_event_insert(db.engine.dialect.name), _row(event, PaymentEvent.__table__)).first() is None:
-        return None
-    params = {f"{key}_{index}": value for index, order in enumerate(orders)
-              for key, value in _row(order, PaymentOrder.__table__).items()}
-    db.session.execute(_orders_insert(len(orders)), params)
-    event.orders = orders
-    metrics_flow.reached(Flow.PAYMENT, event.id, event.status, event.currency, event.amount_total)
-    for order in orders:
-        metrics_flow.reached(Flow.PAYMENT_ORDER, order.id, order.status, order.currency, order.amount)
-    return event
-
-
-def _create_or_existing(merchant_id: str, command: CreatePayment) -> tuple[PaymentEvent, bool]:
+def _create_or_existing(merchant_id: str, command: CreatePayment) -> NewPayment | PaymentEvent:
+    """The new checkout, or the existing one with this checkout_id and body (409 with another body)."""
     try:
         seller_ids = _resolve_sellers(merchant_id, command)
     except ValidationError:
         existing = _by_checkout_id(merchant_id, command.checkout_id)
         if existing is not None:  # a repeat of a checkout made before its seller changed
-            return _same_or_conflict(existing, command), False
+            return _same_or_conflict(existing, command)
         raise
-    event = _insert(merchant_id, command, seller_ids)
-    if event is None:
+    new = payment_writes.insert_in_session(merchant_id, command, seller_ids)
+    if new is None:
         # The checkout_id exists (made earlier, or a moment ago by a concurrent request): a repeat, or a conflict.
         existing = _by_checkout_id(merchant_id, command.checkout_id)
         assert existing is not None
-        return _same_or_conflict(existing, command), False
-    return event, True
-
-
-Buyer = tuple[str, str | None]
+        return _same_or_conflict(existing, command)
+    return new
 
 
 def create(merchant_id: str, command: CreatePayment, idempotency_key: str | None,
-           render: Callable[[PaymentEvent, Buyer | None], dict]) -> idempotency.StoredResponse:
+           render_new: Callable[[NewPayment], dict],
+           render_existing: Callable[[PaymentEvent], dict]) -> idempotency.StoredResponse:
     """Create the checkout and its payment orders in one transaction: 201 when new, 200 for a repeat of the
-    same `checkout_id` and body, 409 when the same `checkout_id` comes with a different body. `render` gets
-    the buyer's email and name in clear for a payment created now (no need to decrypt what was just encrypted),
-    None for an existing one."""
+    same `checkout_id` and body, 409 when the same `checkout_id` comes with a different body.
+
+    Without an Idempotency-Key on PostgreSQL, a new checkout takes one committed statement
+    (payment_writes.insert_at_once); anything else (a refused seller, a repeat, a conflict, a key whose answer
+    must commit together with the checkout, SQLite) goes through the session."""
+    if idempotency_key is None and dbdirect.available():
+        new = payment_writes.insert_at_once(merchant_id, command)
+        if new is not None:
+            return idempotency.StoredResponse(201, render_new(new), False)
 
     def action() -> tuple[int, dict]:
-        event, created = _create_or_existing(merchant_id, command)
-        if created:
-            return 201, render(event, (command.buyer_email, command.buyer_name))
-        return 200, render(event, None)
+        found = _create_or_existing(merchant_id, command)
+        if isinstance(found, NewPayment):
+            return 201, render_new(found)
+        return 200, render_existing(found)
 
     return idempotency.run(merchant_id, idempotency_key, "POST /v1/payments", command.request_hash, action)
 
