@@ -41,6 +41,12 @@ def _translated(error: psycopg.Error, statement: str, params: Any, pooled) -> DB
 
 @contextmanager
 def _autocommit_connection() -> Iterator[Any]:
+    # A thread never holds two pooled connections at once: with as many threads as the pool has connections, each
+    # holding its session's connection (e.g. from reading an API key) and waiting for a second one, every thread
+    # would wait for the pool's timeout. So the request's session ends its transaction (reads only, on these
+    # paths) and hands its connection back first.
+    if db.session().in_transaction():
+        db.session.commit()
     pooled = db.engine.raw_connection()
     try:
         connection = pooled.driver_connection

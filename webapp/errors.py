@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from webapp.domain.errors import DomainError
@@ -86,12 +87,14 @@ def register(app: Flask) -> None:
         return response
 
     @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
     @app.errorhandler(RedisConnectionError)
     @app.errorhandler(RedisTimeoutError)
     def backend_unavailable(exc: Exception):
         # A connection to PostgreSQL or Redis dropped mid-request (failover, restart, a terminated backend):
         # nothing was committed that the same request with the same Idempotency-Key will not find again. Any
-        # other database error (a constraint, bad SQL) is a bug and stays a logged 500.
+        # other database error (a constraint, bad SQL) is a bug and stays a logged 500. A pool with no connection
+        # free within its timeout is an overload: the same 503.
         if isinstance(exc, DBAPIError) and not (exc.connection_invalidated or isinstance(exc, OperationalError)):
             return unexpected(exc)
         log.warning("backend unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)

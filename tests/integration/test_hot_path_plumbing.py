@@ -55,3 +55,29 @@ def test_the_api_limit_counts_in_memory_when_redis_is_unreachable(app):
             limiter.check("apikey:unreachable")
         limiter.check("apikey:someone-else")
     assert refused.value.retry_after and int(refused.value.retry_after) > 0
+
+
+def test_a_direct_statement_never_holds_a_second_pooled_connection(app, backend, client):
+    """With every other pooled connection taken (as many busy threads as the pool is large), a request whose session
+    already holds a connection — its API key read from the database — still creates a payment: the session hands
+    its connection back before the one-statement path takes one, so no thread waits for itself."""
+    if backend != "postgresql":
+        pytest.skip("the one-statement path is PostgreSQL's")
+    from tests.support import payments as pay
+    from webapp.services import api_keys
+
+    merchant, sellers, key = pay.merchant_with_sellers()
+    merchant_id, request_body = merchant.id, pay.body(sellers)
+    db.session.commit()
+    db.session.remove()
+    db.engine.dispose()
+    pool = db.engine.pool
+    capacity = pool.size() + pool._max_overflow
+    held = [db.engine.raw_connection() for _ in range(capacity - 1)]  # the other threads' connections
+    try:
+        api_keys.forget_merchant(merchant_id)  # the key is read from the database: that takes the last connection
+        created = client.post("/v1/payments", json=request_body, headers={"Authorization": f"Bearer {key}"})
+        assert created.status_code == 201, created.json
+    finally:
+        for connection in held:
+            connection.close()
