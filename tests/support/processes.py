@@ -57,10 +57,13 @@ class Process:
             os.killpg(self.popen.pid, signal.SIGKILL)
 
     def kill(self) -> None:
-        """SIGKILL, as a crash would."""
+        """SIGKILL, as a crash would, to the process and whatever it started (an RQ worker's scheduler child would
+        otherwise outlive the test on the session's Redis)."""
         if self.popen.poll() is None:
             self.popen.kill()
             self.popen.wait(10)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
 
 
 def start(name: str, args: list[str], log_dir: Path, env: dict[str, str] | None = None) -> Process:
