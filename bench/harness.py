@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -131,3 +132,37 @@ def floor_server(module: str, web_args: tuple[str, ...], env: dict[str, str]) ->
         yield f"http://127.0.0.1:{port}", process.popen.pid
     finally:
         process.stop()
+
+
+def side_by_side(run: Callable[[str, str, int], dict], targets: dict[str, str], rounds: int, seconds: int,
+                 warm_seconds: int) -> list[dict]:
+    """The floor and the gateway loaded one right after the other, `rounds` times, the order alternating between
+    rounds (after a warm-up run of each: start-up, caches, pools). `run(name, url, seconds)` loads one target
+    and returns its figures (rps, p99_ms, server_cpu_ms_per_request…). Each round also gets the gateway/floor
+    ratios; every round is printed as it ends."""
+    for name, url in targets.items():
+        run(name + "warm", url, warm_seconds)
+    results = []
+    for index in range(rounds):
+        order = list(targets) if index % 2 == 0 else list(reversed(targets))
+        one = {name: run(name, targets[name], seconds) for name in order}
+        one["ratio_rps"] = round(one["gateway"]["rps"] / one["floor"]["rps"], 3)
+        one["ratio_p99"] = round(one["gateway"]["p99_ms"] / one["floor"]["p99_ms"], 3)
+        one["ratio_cpu_per_request"] = round(one["gateway"]["server_cpu_ms_per_request"]
+                                             / one["floor"]["server_cpu_ms_per_request"], 3)
+        results.append(one)
+        print(json.dumps(one), file=sys.stderr)
+    return results
+
+
+def side_by_side_summary(rounds: list[dict]) -> dict:
+    """Medians of the rounds, for each target and for each ratio."""
+    def median(name: str, key: str) -> float:
+        return round(statistics.median(r[name][key] for r in rounds), 2)
+
+    return {
+        "median": {name: {key: median(name, key) for key in ("rps", "p50_ms", "p99_ms", "server_cpu_ms_per_request")}
+                   for name in ("floor", "gateway")},
+        **{f"median_{ratio}": round(statistics.median(r[ratio] for r in rounds), 3)
+           for ratio in ("ratio_rps", "ratio_p99", "ratio_cpu_per_request")},
+    }

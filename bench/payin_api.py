@@ -16,13 +16,21 @@ import argparse
 import json
 import os
 import secrets
-import statistics
-import sys
 import tempfile
 from pathlib import Path
 
 import psycopg
-from harness import cpu_seconds, floor_server, loadavg, machine, running_system, save, wrk
+from harness import (
+    cpu_seconds,
+    floor_server,
+    loadavg,
+    machine,
+    running_system,
+    save,
+    side_by_side,
+    side_by_side_summary,
+    wrk,
+)
 
 LUA = """
 THREADS = {}
@@ -108,34 +116,16 @@ def main() -> None:
         with floor_server("floor_payin", web_args, floor_env) as (floor_url, floor_pid):
             targets = {"floor": floor_url, "gateway": system.web_url}
             pids = {"floor": floor_pid, "gateway": system.processes["web"].popen.pid}
-            for name, url in targets.items():  # warm-up: start-up, caches, connection pools
-                load_run(name + "warm", url, database_url, sellers, api_key, work, 5, args.connections, pids[name])
-            rounds = []
-            for index in range(args.rounds):
-                order = list(targets) if index % 2 == 0 else list(reversed(targets))
-                one = {name: load_run(name, targets[name], database_url, sellers, api_key, work, args.seconds,
-                                      args.connections, pids[name]) for name in order}
-                one["ratio_rps"] = round(one["gateway"]["rps"] / one["floor"]["rps"], 3)
-                one["ratio_p99"] = round(one["gateway"]["p99_ms"] / one["floor"]["p99_ms"], 3)
-                one["ratio_cpu_per_request"] = round(one["gateway"]["server_cpu_ms_per_request"]
-                                                     / one["floor"]["server_cpu_ms_per_request"], 3)
-                rounds.append(one)
-                print(json.dumps(one), file=sys.stderr)
-
-    def median(name: str, key: str) -> float:
-        return round(statistics.median(r[name][key] for r in rounds), 2)
+            rounds = side_by_side(
+                lambda name, url, seconds: load_run(name, url, database_url, sellers, api_key, work, seconds,
+                                                    args.connections, pids[name.removesuffix("warm")]),
+                targets, args.rounds, args.seconds, warm_seconds=5)
 
     save("payin_api", {
         "machine": machine(), "gunicorn": " ".join(web_args), "connections": args.connections,
-        "seconds": args.seconds, "rounds": rounds,
-        "median": {name: {key: median(name, key) for key in ("rps", "p50_ms", "p99_ms", "server_cpu_ms_per_request")}
-                   for name in ("floor", "gateway")},
-        "median_ratio_cpu_per_request": round(statistics.median(r["ratio_cpu_per_request"] for r in rounds), 3),
-        "median_ratio_rps": round(statistics.median(r["ratio_rps"] for r in rounds), 3),
-        "median_ratio_p99": round(statistics.median(r["ratio_p99"] for r in rounds), 3),
+        "seconds": args.seconds, "rounds": rounds, **side_by_side_summary(rounds),
         "rows_match_requests": all("ROWS_MISMATCH" not in r[n] for r in rounds for n in ("floor", "gateway")),
     })
-
 
 if __name__ == "__main__":
     main()

@@ -17,14 +17,22 @@ import hashlib
 import hmac
 import json
 import secrets
-import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psycopg
-from harness import cpu_seconds, floor_server, loadavg, machine, running_system, save, wrk
+from harness import (
+    cpu_seconds,
+    floor_server,
+    loadavg,
+    machine,
+    running_system,
+    save,
+    side_by_side,
+    side_by_side_summary,
+    wrk,
+)
 
 from tests.support.system import WEBHOOK_SECRET
 
@@ -119,33 +127,18 @@ def main() -> None:
         with floor_server("floor_webhooks", web_args, floor_env) as (floor_url, floor_pid):
             targets = {"floor": floor_url, "gateway": system.web_url}
             pids = {"floor": floor_pid, "gateway": system.processes["web"].popen.pid}
-            for name in targets:
-                load_run(name + "warm", targets[name], database_url, work, 3, args.connections, 20_000, pids[name])
-            rounds = []
-            for index in range(args.rounds):
-                order = list(targets) if index % 2 == 0 else list(reversed(targets))
-                one = {name: load_run(name, targets[name], database_url, work, args.seconds, args.connections,
-                                      args.events, pids[name]) for name in order}
-                one["ratio_rps"] = round(one["gateway"]["rps"] / one["floor"]["rps"], 3)
-                one["ratio_p99"] = round(one["gateway"]["p99_ms"] / one["floor"]["p99_ms"], 3)
-                one["ratio_cpu_per_request"] = round(one["gateway"]["server_cpu_ms_per_request"]
-                                                     / one["floor"]["server_cpu_ms_per_request"], 3)
-                rounds.append(one)
-                print(json.dumps(one), file=sys.stderr)
 
-    def median(name: str, key: str) -> float:
-        return round(statistics.median(r[name][key] for r in rounds), 2)
+            def run(name: str, url: str, seconds: int) -> dict:
+                warm = name.endswith("warm")
+                return load_run(name, url, database_url, work, seconds, args.connections,
+                                20_000 if warm else args.events, pids[name.removesuffix("warm")])
+
+            rounds = side_by_side(run, targets, args.rounds, args.seconds, warm_seconds=3)
 
     save("payin_webhooks", {
         "machine": machine(), "gunicorn": " ".join(web_args), "connections": args.connections,
-        "seconds": args.seconds, "rounds": rounds,
-        "median": {name: {key: median(name, key) for key in ("rps", "p50_ms", "p99_ms", "server_cpu_ms_per_request")}
-                   for name in ("floor", "gateway")},
-        "median_ratio_rps": round(statistics.median(r["ratio_rps"] for r in rounds), 3),
-        "median_ratio_p99": round(statistics.median(r["ratio_p99"] for r in rounds), 3),
-        "median_ratio_cpu_per_request": round(statistics.median(r["ratio_cpu_per_request"] for r in rounds), 3),
+        "seconds": args.seconds, "rounds": rounds, **side_by_side_summary(rounds),
     })
-
 
 if __name__ == "__main__":
     main()
