@@ -93,8 +93,9 @@ def test_expire_an_open_session(psp, sandbox, receiver):
 
 
 def test_session_expires_when_the_clock_passes_expires_at(psp, sandbox, receiver):
-    session = psp.v1.checkout.sessions.create(params=checkout_params(expires_at=sandbox_now(sandbox.url) + 1800))
-    advance_clock(sandbox.url, 1801)
+    # A minute beyond the shortest allowed lifetime (30 min), so a slow request cannot make it too short.
+    session = psp.v1.checkout.sessions.create(params=checkout_params(expires_at=sandbox_now(sandbox.url) + 1860))
+    advance_clock(sandbox.url, 1861)
     assert psp.v1.checkout.sessions.retrieve(session.id).status == "expired"
     events = receiver.wait_for(lambda events: any(
         e["type"] == "checkout.session.expired" and e["data"]["object"].get("id") == session.id for e in events))
