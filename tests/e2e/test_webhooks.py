@@ -60,8 +60,13 @@ def test_merchant_adds_an_endpoint_sees_deliveries_resends_and_rotates(page: Pag
         assert got[0].verified and got[0].payload["type"] == "seller_account.updated"
         assert got[0].payload["data"]["object"]["display_name"] == "Aurora Ceramics Studio"
 
-        page.reload()
         log = page.get_by_test_id("webhook-log")
+
+        def recorded() -> bool:  # the worker records the attempt just after the receiver has answered it
+            page.reload()
+            return log.get_by_test_id("last-status").count() > 0
+
+        wait_until(recorded, 30, 0.5, "the delivery's attempt on the page")
         expect(log).to_contain_text("seller_account.updated")
         expect(log.get_by_test_id("last-status")).to_have_text("200")
         expect(log).to_contain_text(got[0].webhook_id)
