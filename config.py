@@ -164,6 +164,13 @@ class Config:
         self.RELAY_INTERVAL_SECONDS = _int("RELAY_INTERVAL_SECONDS", 2)
         self.SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 30)
         self.LIVE_TOKEN_MAX_AGE_SECONDS = _int("LIVE_TOKEN_MAX_AGE_SECONDS", 24 * 3600)
+        # Where checkout pages open their live-status WebSocket (ws:// or wss://, no path): the live server, a
+        # process of its own so that open sockets never hold the API's threads. Empty: the page's own host
+        # (a proxy routes /ws/ there, or one server serves both). `make run` sets it to LIVE_PORT on this host.
+        self.LIVE_URL = (_env("LIVE_URL") or "").rstrip("/")
+        if self.LIVE_URL and not re.fullmatch(r"wss?://[^/?#\s]+", self.LIVE_URL):
+            raise ConfigError(f"LIVE_URL must be ws://host[:port] or wss://host[:port], got {self.LIVE_URL!r}")
+        self.LIVE_PORT = _int("LIVE_PORT", 5001)
         # Platform fee per payment order for merchants without their own (flask merchants set-fees):
         # basis points of the amount (300 = 3%) plus fixed minor units, rounded half up (docs/ledger.md).
         self.PLATFORM_FEE_BPS = _int("PLATFORM_FEE_BPS", 300)

@@ -1,7 +1,7 @@
 """Pressing Pay on the checkout page under load: the page load and its form post, driven by wrk.
 
     .venv/bin/python bench/checkout_press.py [--count 6000] [--seconds 10] [--connections 32] [--rounds 1] \
-        [--workers 0] [--web "--workers 2 --threads 8"]
+        [--workers 0] [--web "--workers 2 --threads 4"]
 
 N checkouts are created through the API first (16 client threads). Then wrk runs a Lua script that chains the two
 requests a buyer's browser makes: `GET /checkout/<id>`, then, from that page, the CSRF token and the session cookie,
@@ -152,7 +152,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--workers", type=int, default=0, help="RQ workers (0: the executor does not run)")
-    parser.add_argument("--web", default="--workers 2 --threads 8")
+    parser.add_argument("--web", default="--workers 2 --threads 4")
     args = parser.parse_args()
     with running_system(tuple(args.web.split()), workers=args.workers) as system:
         sellers = system.demo["DEMO_SELLER_ACCOUNTS"].split(",")

@@ -26,7 +26,7 @@ from tests.conftest import (  # noqa: E402
     drop_postgres_database,
     start_redis,
 )
-from tests.support.system import System, start_system  # noqa: E402
+from tests.support.system import DEFAULT_LIVE_ARGS, System, start_system  # noqa: E402
 
 # Unset: every benchmark run starts a redis-server of its own on a free port, so benchmarks run side by side on
 # one machine never flush each other's queues.
@@ -40,8 +40,8 @@ def machine() -> str:
 
 
 @contextmanager
-def running_system(web_args: tuple[str, ...], workers: int = 1, extra_env: dict[str, str] | None = None
-                   ) -> Iterator[System]:
+def running_system(web_args: tuple[str, ...], workers: int = 1, extra_env: dict[str, str] | None = None,
+                   live_args: tuple[str, ...] = DEFAULT_LIVE_ARGS) -> Iterator[System]:
     import redis
 
     name, url = create_postgres_database(POSTGRES_ADMIN_URL)
@@ -53,7 +53,8 @@ def running_system(web_args: tuple[str, ...], workers: int = 1, extra_env: dict[
     else:
         own_redis, redis_url = start_redis(work / "logs", "redis")
     env = {"API_RATE_LIMIT": "1000000 per second", "LOGIN_RATE_LIMIT": "1000000 per second", **(extra_env or {})}
-    system = start_system(work / "instance", url, redis_url, work / "logs", env, workers, web_args)
+    system = start_system(work / "instance", url, redis_url, work / "logs", env, workers, web_args,
+                          live_args=live_args)
     try:
         yield system
     finally:

@@ -1,5 +1,6 @@
-"""Buyers' live status: N concurrent WebSockets on ONE web process, then status messages published on
-Redis exactly as the workers publish them after a commit; measures publish → message received.
+"""Buyers' live status: N concurrent WebSockets on ONE live-server process (LIVE_URL, as make run lays it out),
+then status messages published on Redis exactly as the workers publish them after a commit; measures publish →
+message received.
 
     .venv/bin/python bench/live_websockets.py [--sockets 1000] [--rounds 5]
 """
@@ -86,12 +87,11 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    web = ("--workers", "1", "--threads", str(args.sockets + 100), "--worker-connections", str(args.sockets * 2))
-    with running_system(web) as system:
+    live = ("--workers", "1", "--threads", str(args.sockets + 100), "--worker-connections", str(args.sockets * 2))
+    with running_system(("--workers", "2", "--threads", "4"), live_args=live) as system:
         targets = checkouts(system, args.sockets)
-        ws_base = system.web_url.replace("http://", "ws://")
-        result = asyncio.run(measure(system.env["REDIS_URL"], ws_base, targets, args.rounds))
-    save("live_websockets", {"machine": machine(), "gunicorn": " ".join(web), **result})
+        result = asyncio.run(measure(system.env["REDIS_URL"], system.env["LIVE_URL"], targets, args.rounds))
+    save("live_websockets", {"machine": machine(), "gunicorn": " ".join(live), **result})
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--web", default="--workers 2 --threads 8")
+    parser.add_argument("--web", default="--workers 2 --threads 4")
     parser.add_argument("--control", action="store_true",
                         help="A/A run: both systems with metrics and logs off, to see the difference between the two "
                              "slots alone (the noise floor of the comparison)")

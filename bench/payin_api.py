@@ -1,7 +1,7 @@
 """`POST /v1/payments` (two orders) under load from wrk, side by side with its floor in the same run.
 
     .venv/bin/python bench/payin_api.py [--seconds 20] [--connections 32] [--rounds 3] \
-        [--web "--workers 2 --threads 8"] [--worker-class gthread]
+        [--web "--workers 2 --threads 4"] [--worker-class gthread]
 
 The floor (`bench/floor_payin.py`) is the same stack doing the same work with nothing else; it runs under the
 same gunicorn settings against the same database. Each round loads the floor and the gateway one after the other
@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--web", default="--workers 2 --threads 8")
+    parser.add_argument("--web", default="--workers 2 --threads 4")
     parser.add_argument("--worker-class", default="gthread")
     args = parser.parse_args()
     web_args = ("--worker-class", args.worker_class, *args.web.split())

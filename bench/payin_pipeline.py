@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--web", default="--workers 2 --threads 8")
+    parser.add_argument("--web", default="--workers 2 --threads 4")
     parser.add_argument("--rate", type=float, help="pay at most this many checkouts per second (default: flat out)")
     args = parser.parse_args()
     with running_system(tuple(args.web.split()), workers=args.workers) as system:

@@ -1,7 +1,7 @@
 """`POST /webhooks/psp`: signed events from wrk, each one new, side by side with its floor in the same run.
 
     .venv/bin/python bench/payin_webhooks.py [--seconds 15] [--connections 32] [--rounds 3] \
-        [--web "--workers 2 --threads 8"] [--worker-class gthread]
+        [--web "--workers 2 --threads 4"] [--worker-class gthread]
 
 The floor (`bench/floor_webhooks.py`) verifies the signature and inserts the same inbox row, nothing else; it
 runs under the same gunicorn settings against the same database. Each wrk run gets its own file of events,
@@ -115,7 +115,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--web", default="--workers 2 --threads 8")
+    parser.add_argument("--web", default="--workers 2 --threads 4")
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--events", type=int, default=60_000, help="events signed for each wrk run")
     args = parser.parse_args()

@@ -66,8 +66,10 @@
   }
 
   function connect(attempt) {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var url = scheme + window.location.host + "/ws/checkouts/" + encodeURIComponent(checkoutId) +
+    // The live server (LIVE_URL) when it has an origin of its own, else this page's host.
+    var base = root.dataset.liveUrl ||
+      (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host;
+    var url = base + "/ws/checkouts/" + encodeURIComponent(checkoutId) +
       "?token=" + encodeURIComponent(root.dataset.token);
     var socket;
     try { socket = new WebSocket(url); } catch (e) { startPolling(); return; }

@@ -75,3 +75,21 @@ def test_production_redirects_to_https_and_sends_hsts(app):
     assert proxied.status_code == 200  # TLS ended at a proxy
     with production.app_context():
         db.engine.dispose()
+
+
+def test_a_live_server_of_its_own_is_allowed_and_announced(app, paths):
+    """With LIVE_URL set (make run, or a live server on its own host) the checkout page opens its WebSocket there:
+    the page names it and the policy allows exactly that origin besides this site."""
+    split = create_app(load_config("test"), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                       REDIS_URL=app.config["REDIS_URL"], RATELIMIT_STORAGE_URI=app.config["REDIS_URL"],
+                       LIVE_URL="wss://live.gateway.example.com")
+    client = split.test_client()
+    checkout = next(path for path in paths if path.startswith("/checkout/"))
+    page = client.get(checkout)
+    assert page.status_code == 200
+    assert 'data-live-url="wss://live.gateway.example.com"' in page.get_data(as_text=True)
+    assert _policy(page)["connect-src"] == "'self' wss://live.gateway.example.com"
+    assert _policy(client.get("/login"))["connect-src"] == "'self' wss://live.gateway.example.com"
+    assert 'data-live-url=""' in app.test_client().get(checkout).get_data(as_text=True)  # unset: this host
+    with split.app_context():
+        db.engine.dispose()

@@ -1,4 +1,7 @@
-"""The whole gateway as real processes: migrated database, demo data, gunicorn web server, RQ worker."""
+"""The whole gateway as real processes: migrated database, demo data, gunicorn web and live servers, RQ workers.
+
+As `make run` lays it out: checkout pages open their live-status WebSocket on the live server (LIVE_URL), a
+gunicorn of its own, not on the web server."""
 
 from __future__ import annotations
 
@@ -60,20 +63,22 @@ def metrics_dir(instance: Path) -> Path:
 
 
 DEFAULT_WEB_ARGS = ("--workers", "1", "--threads", "16")
+DEFAULT_LIVE_ARGS = ("--workers", "1", "--threads", "64")
 
 
 def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Path,
                  extra_env: dict[str, str] | None = None, workers: int = 1,
-                 web_args: tuple[str, ...] = DEFAULT_WEB_ARGS, psp_args: tuple[str, ...] = ()) -> System:
+                 web_args: tuple[str, ...] = DEFAULT_WEB_ARGS, psp_args: tuple[str, ...] = (),
+                 live_args: tuple[str, ...] = DEFAULT_LIVE_ARGS) -> System:
     """The PSP sandbox, then migrate and seed the demo, then gunicorn, `workers` RQ workers and the scheduler."""
-    web_port = free_port()
+    web_port, live_port = free_port(), free_port()
     psp = start_sandbox(log_dir, webhook_url=f"http://127.0.0.1:{web_port}/webhooks/psp",
                         webhook_secret=WEBHOOK_SECRET, name="psp",
                         extra_args=("--webhook-events", ",".join(subscribed_events()), *psp_args))
     env = system_env(instance, database_url, redis_url, web_port,
                      {"STRIPE_API_BASE": psp.url, "STRIPE_API_KEY": API_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
                       "RELAY_INTERVAL_SECONDS": "1", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(instance)),
-                      **(extra_env or {})})
+                      "LIVE_URL": f"ws://127.0.0.1:{live_port}", **(extra_env or {})})
     system = System(f"http://127.0.0.1:{web_port}", psp.url, env)
     system.processes["psp"] = psp
     system.flask("db", "upgrade")
@@ -84,7 +89,11 @@ def start_system(instance: Path, database_url: str, redis_url: str, log_dir: Pat
                               "--logger-class", "webapp.ops.gunicorn_logging.StructuredLogger", *web_args, "wsgi:app"),
                 log_dir, env)
     system.processes["web"] = web
+    live = start("live", python("-m", "gunicorn", "--bind", f"127.0.0.1:{live_port}", "--worker-class", "gthread",
+                                *live_args, "wsgi:app"), log_dir, env)
+    system.processes["live"] = live
     wait_http(web, f"{system.web_url}/healthz")
+    wait_http(live, f"http://127.0.0.1:{live_port}/healthz")
     for index in range(workers):
         system.processes[f"worker{index}"] = start(f"worker{index}", python("-m", "workers"), log_dir, env)
     system.processes["scheduler"] = start("scheduler", python("-m", "workers", "cron"), log_dir, env)

@@ -82,3 +82,26 @@ def test_production_reads_no_file_under_the_instance_folder(monkeypatch, tmp_pat
     config = load_config("production")
     assert config.SECRET_KEY == "value-SECRET_KEY"
     assert not (tmp_path / "instance").exists()
+
+
+@pytest.mark.parametrize("value", ["http://live.example.com", "ws://live.example.com/ws", "live.example.com",
+                                   "wss://", "ws://live example.com"])
+def test_live_url_must_be_a_websocket_origin(monkeypatch, value):
+    monkeypatch.setenv("LIVE_URL", value)
+    with pytest.raises(ConfigError, match="LIVE_URL"):
+        load_config("test")
+
+
+@pytest.mark.parametrize("value", ["ws://127.0.0.1:5001", "wss://live.example.com", "wss://live.example.com/"])
+def test_live_url_takes_an_origin(monkeypatch, value):
+    monkeypatch.setenv("LIVE_URL", value)
+    configured = load_config("test").LIVE_URL
+    assert configured == value.rstrip("/")
+
+
+def test_make_run_points_pages_at_its_live_server():
+    from webapp.cli.serve import live_url_for
+
+    assert live_url_for("", "http://127.0.0.1:5000", 5001) == "ws://127.0.0.1:5001"
+    assert live_url_for("", "https://pay.example.com", 8443) == "wss://pay.example.com:8443"
+    assert live_url_for("wss://live.example.com", "http://127.0.0.1:5000", 5001) == "wss://live.example.com"

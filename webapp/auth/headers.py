@@ -3,7 +3,8 @@
 The Content-Security-Policy allows scripts, styles and fonts from this site only: no inline script, no
 inline event handler, no inline style attribute (templates load their behaviour from static/*.js). Pages
 cannot be framed (`frame-ancestors 'none'` and `X-Frame-Options: DENY`). `connect-src 'self'` covers the
-checkout page's status polling and its WebSocket (same host, ws:/wss:). `form-action` allows this site and the
+checkout page's status polling and its WebSocket on the same host; with LIVE_URL set, the live server's origin
+is allowed too. `form-action` allows this site and the
 PSP's hosted payment page, which the checkout form is redirected to. HTTPS is enforced (redirect + HSTS) only
 where configured: production by default; development and tests run on plain http.
 """
@@ -16,14 +17,14 @@ from flask_talisman import Talisman
 SELF = "'self'"
 
 
-def content_security_policy(psp_checkout_origin: str) -> dict[str, str | list[str]]:
+def content_security_policy(psp_checkout_origin: str, live_url: str = "") -> dict[str, str | list[str]]:
     return {
         "default-src": SELF,
         "script-src": SELF,
         "style-src": SELF,
         "img-src": [SELF, "data:"],
         "font-src": SELF,
-        "connect-src": SELF,
+        "connect-src": [SELF, live_url] if live_url else SELF,
         "form-action": [SELF, psp_checkout_origin],
         "frame-ancestors": "'none'",
         "base-uri": "'none'",
@@ -35,7 +36,7 @@ def init_app(app: Flask, talisman: Talisman) -> None:
     production = app.config["ENV_NAME"] == "production"
     talisman.init_app(
         app,
-        content_security_policy=content_security_policy(app.config["PSP_CHECKOUT_ORIGIN"]),
+        content_security_policy=content_security_policy(app.config["PSP_CHECKOUT_ORIGIN"], app.config["LIVE_URL"]),
         frame_options="DENY",
         referrer_policy="strict-origin-when-cross-origin",
         force_https=app.config["FORCE_HTTPS"],

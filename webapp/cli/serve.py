@@ -56,11 +56,21 @@ def child_log_format(configured: str) -> str:
     return logging_setup.resolve_format(configured, sys.stdout)
 
 
-def _banner(web_url: str, psp_url: str, redis_note: str, demo: dict[str, str]) -> str:
+def live_url_for(configured: str, public_base_url: str, live_port: int) -> str:
+    """Where checkout pages find the live server: LIVE_URL when set, else LIVE_PORT on the public host."""
+    if configured:
+        return configured
+    public = urlsplit(public_base_url)
+    scheme = "wss" if public.scheme == "https" else "ws"
+    return f"{scheme}://{public.hostname}:{live_port}"
+
+
+def _banner(web_url: str, live_url: str, psp_url: str, redis_note: str, demo: dict[str, str]) -> str:
     lines = [
         "",
         "  Paysplit is starting:",
         f"    web         {web_url}/login",
+        f"    live        {live_url}/ws/checkouts/…  (checkout pages' live status)",
         f"    PSP sandbox {psp_url}/_sandbox/  (the offline Stripe; payment pages live here)",
         f"    redis       {redis_note}",
         f"    metrics     {web_url}/metrics  (Prometheus; docs/monitoring/)",
@@ -79,13 +89,15 @@ def _banner(web_url: str, psp_url: str, redis_note: str, demo: dict[str, str]) -
 @click.command("serve")
 @click.option("--port", type=int, help="Port of the web server (default: the PORT setting, 5000).")
 def serve(port: int | None) -> None:
-    """Start the web server, the workers, the PSP sandbox and (if needed) Redis; Ctrl-C stops them all."""
+    """Start the web and live servers, the workers, the PSP sandbox and (if needed) Redis; Ctrl-C stops them all."""
     config = current_app.config
     port = port or config["PORT"]
     instance = Path(current_app.instance_path)
     psp_port = urlsplit(config["STRIPE_API_BASE"]).port or 12111
+    live_url = live_url_for(config["LIVE_URL"], config["PUBLIC_BASE_URL"], config["LIVE_PORT"])
     env = child_environment(
         Path(sys.executable).parent, WEB_PORT=str(port), PSP_SANDBOX_PORT=str(psp_port),
+        LIVE_PORT=str(config["LIVE_PORT"]), LIVE_URL=live_url,
         PUBLIC_BASE_URL=config["PUBLIC_BASE_URL"], REDIS_URL=config["REDIS_URL"],
         STRIPE_WEBHOOK_SECRET=config["STRIPE_WEBHOOK_SECRET"],
         PSP_SANDBOX_WEBHOOK_EVENTS=",".join(subscribed_events()), PYTHONUNBUFFERED="1",
@@ -100,7 +112,7 @@ def serve(port: int | None) -> None:
     procfile = parse_procfile((ROOT / "Procfile").read_text())
     for name, command in procfile.processes.items():
         manager.add_process(name, command, env=env, cwd=ROOT)
-    click.echo(_banner(config["PUBLIC_BASE_URL"], config["STRIPE_API_BASE"], redis_note,
+    click.echo(_banner(config["PUBLIC_BASE_URL"], live_url, config["STRIPE_API_BASE"], redis_note,
                        read_env_file(instance / "demo.env")))
     manager.loop()
     sys.exit(manager.returncode)
