@@ -1,7 +1,7 @@
 """CPU and SQL statements per request of the list pages and of pressing Pay, in-process, A/B between code trees.
 
     .venv/bin/python bench/pages_cpu.py [--payments 100000] [--pages 100] [--presses 300] [--rounds 2] \
-        [--other /path/to/another/tree]
+        [--other /path/to/another/tree] [--profile press.prof]
 
 Wall-clock rates mean little on a shared machine; CPU time of the process that serves does. This script seeds one
 PostgreSQL database (100 000 payments inserted with SQL: two orders each, some in JPY, some without a buyer name or
@@ -13,11 +13,14 @@ statements sent (SQLAlchemy's `before_cursor_execute`) plus transaction ends (co
 Measured: `GET /v1/payments?limit=100` page after page (`starting_after`), the portal's payments page (`after`,
 25 a page), and pressing Pay on fresh checkouts of another merchant (the checkout page, then its form post). The
 API pages' bodies and the portal pages (CSRF tokens removed) are hashed: the trees must answer the same bytes.
+With `--profile FILE`, the measured presses run under cProfile and its stats are written to FILE (this tree's last
+round; read them with `python -m pstats FILE`).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import hashlib
 import json
 import os
@@ -220,14 +223,20 @@ def measure(args) -> dict:
             ids.append(created.json["id"])
     buyer = app.test_client()
     page, post = Meter(counter), Meter(counter)
+    profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not waits
     for index, checkout in enumerate(ids):
         if index == 20:  # the first 20 presses warm up
             page.reset()
             post.reset()
+            if profiler:
+                profiler.enable()
         html = page(buyer.get, f"/checkout/{checkout}").get_data(as_text=True)
         token = _CSRF.search(html).group(1)
         answer = post(buyer.post, f"/checkout/{checkout}/pay", data={"csrf_token": token})
         assert answer.status_code == 303 and f"/checkout/{checkout}?paying=1" in answer.headers["Location"], answer
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
     result["checkout_page"], result["checkout_pay_post"] = page.summary(), post.summary()
     result["press_cpu_ms_mean"] = round(result["checkout_page"]["cpu_ms_mean"]
                                         + result["checkout_pay_post"]["cpu_ms_mean"], 3)
@@ -240,6 +249,8 @@ def child(root: Path, command: str, args, **extra: str) -> dict:
             "--presses", str(args.presses)]
     for name, value in extra.items():
         argv += [f"--{name}", value]
+    if args.profile and command == "measure" and root == ROOT:
+        argv += ["--profile", str(args.profile.resolve())]
     output = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "LOG_LEVEL": "WARNING"})
     if output.returncode:
         raise RuntimeError(output.stderr[-4000:])
@@ -257,6 +268,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=ROOT)
     parser.add_argument("--redis")
     parser.add_argument("--info")
+    parser.add_argument("--profile", type=Path, help="write cProfile stats of this tree's presses to this file")
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(args.root))

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.orm import selectinload
 
 from webapp.domain.payments import (
@@ -46,7 +46,7 @@ def lock(payment_event_id: str) -> PaymentEvent | None:
                              .with_for_update().execution_options(populate_existing=True))
 
 
-def registering_retry(event: PaymentEvent) -> bool:
+def registering_retry(event: PaymentEvent | CheckoutView | Row) -> bool:
     """True while registering this attempt with the PSP has failed at least once and is being retried."""
     return bool(db.session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.dedupe_key == f"register:{event.id}:{event.attempt}",
@@ -209,7 +209,7 @@ def request_polls(due: list[tuple[str, str, datetime]]) -> None:
         return
     outbox.add_many(POLL_TOPIC, [(f"poll:{session}:{int(when.timestamp())}", {"session": session})
                                  for _, session, when in due])
-    table = PaymentEvent.__table__
+    table = cast(Table, PaymentEvent.__table__)
     db.session.execute(update(table).where(table.c.id == bindparam("checkout"))
                        .values(sync_due_at=bindparam("due"), updated_at=table.c.updated_at),
                        [{"checkout": checkout, "due": when} for checkout, _, when in due])

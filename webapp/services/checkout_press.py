@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import cast
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import Table, and_, bindparam, insert, select, update
 
 from webapp.dbengine import insert_or_ignore
 from webapp.dbtypes import utcnow
@@ -37,7 +38,7 @@ _STARTABLE = [status.value for status in OrderStatus if can_start_attempt(status
 def _start_statement():
     """Start the next attempt if one may start: one conditional UPDATE takes the row lock and decides, so a
     concurrent press waits for this one and then finds the attempt started (as SELECT … FOR UPDATE did)."""
-    e = PaymentEvent.__table__
+    e = cast(Table, PaymentEvent.__table__)
     waiting = and_(e.c.status == OrderStatus.NOT_STARTED.value, e.c.attempt > 0)  # registering: wait for it
     return (update(e).where(e.c.id == bindparam("checkout"), e.c.status.in_(_STARTABLE), ~waiting)
             .values(attempt=e.c.attempt + 1, status=OrderStatus.NOT_STARTED.value, failure_code=None,
@@ -50,11 +51,12 @@ def _attempt_statements(dialect: str) -> tuple:
     """What a new attempt writes: its orders back to NOT_STARTED, the activity row and the outbox row asking the
     executor to register it with the PSP. On PostgreSQL one statement (the first two as data-modifying CTEs), on
     SQLite three; the outbox INSERT returns the row's id when it was inserted."""
-    orders = (update(PaymentOrder.__table__)
-              .where(PaymentOrder.__table__.c.payment_event_id == bindparam("checkout"),
-                     PaymentOrder.__table__.c.status != OrderStatus.NOT_STARTED.value)
+    order_table = cast(Table, PaymentOrder.__table__)
+    orders = (update(order_table)
+              .where(order_table.c.payment_event_id == bindparam("checkout"),
+                     order_table.c.status != OrderStatus.NOT_STARTED.value)
               .values(status=OrderStatus.NOT_STARTED.value, updated_at=bindparam("now")))
-    note = insert(PaymentActivity.__table__).values(payment_event_id=bindparam("checkout"), kind="attempt",
+    note = insert(cast(Table, PaymentActivity.__table__)).values(payment_event_id=bindparam("checkout"), kind="attempt",
                                                     detail=bindparam("detail"), created_at=bindparam("now"))
     outbox_table = OutboxMessage.__table__
     register = (insert_or_ignore(outbox_table, dialect).values({name: bindparam(f"outbox_{name}") for name in _OUTBOX})

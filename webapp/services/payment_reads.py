@@ -73,10 +73,10 @@ def _page_statement(after_cursor: bool):
         cursor_created = select(cursor.c.created_at).where(cursor.c.merchant_id == bindparam("merchant"),
                                                            cursor.c.id == bindparam("after")).scalar_subquery()
         page = page.where(tuple_(events.c.created_at, events.c.id) < tuple_(cursor_created, bindparam("after")))
-    page = page.order_by(events.c.created_at.desc(), events.c.id.desc()).limit(bindparam("limit")).subquery("page")
-    return (select(page, *(orders.c[name].label(f"order_{name}") for name in _ORDER_COLUMNS))
-            .outerjoin(orders, orders.c.payment_event_id == page.c.id)
-            .order_by(page.c.created_at.desc(), page.c.id.desc(), orders.c.position))
+    rows = page.order_by(events.c.created_at.desc(), events.c.id.desc()).limit(bindparam("limit")).subquery("page")
+    return (select(rows, *(orders.c[name].label(f"order_{name}") for name in _ORDER_COLUMNS))
+            .outerjoin(orders, orders.c.payment_event_id == rows.c.id)
+            .order_by(rows.c.created_at.desc(), rows.c.id.desc(), orders.c.position))
 
 
 @cache

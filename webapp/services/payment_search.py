@@ -131,7 +131,7 @@ def page(query: PaymentQuery, limit: int, starting_after: str | None = None) -> 
     if not rows and starting_after and db.session.scalar(select(PaymentEvent.id).where(
             PaymentEvent.merchant_id == query.merchant_id, PaymentEvent.id == starting_after)) is None:
         raise ValidationError(f"No such payment: {starting_after!r}.", param="starting_after")
-    return Page(rows[:limit], len(rows) > limit)
+    return Page(list(rows[:limit]), len(rows) > limit)
 
 
 def batches(query: PaymentQuery, size: int = EXPORT_BATCH) -> Iterator[tuple[list[PaymentEvent], dict[str, int]]]:
