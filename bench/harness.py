@@ -119,6 +119,29 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU of the PostgreSQL server's live processes (the backends of open connections among them)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            comm, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+        if comm in ("postgres", "postmaster"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def cpu_by_process(system: System) -> dict[str, float]:
+    """CPU seconds so far of each of the system's processes (with their children), PostgreSQL's and this one's."""
+    spent = {name: cpu_seconds(process.popen.pid) for name, process in system.processes.items()}
+    mine = os.times()
+    spent.update(postgres=postgres_cpu_seconds(), load_generator=mine.user + mine.system)
+    return spent
+
+
 @contextmanager
 def floor_server(module: str, web_args: tuple[str, ...], env: dict[str, str]) -> Iterator[tuple[str, int]]:
     """A floor server (bench/<module>.py) under gunicorn with the gateway's own settings: (its URL, its pid)."""
