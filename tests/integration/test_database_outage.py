@@ -19,8 +19,11 @@ from tests.conftest import POSTGRES_ADMIN_URL
 from tests.integration.conftest import WEBHOOK_SECRET
 from tests.support import payments as pay
 from webapp import dbsession
+from webapp.dbtypes import utcnow
+from webapp.domain.payment_requests import request_hash
 from webapp.extensions import db
-from webapp.models import PaymentEvent
+from webapp.models import IdempotencyKey, PaymentEvent
+from webapp.services.idempotency import ABANDONED_AFTER
 
 
 @pytest.fixture
@@ -52,9 +55,14 @@ def terminated_before(statement_prefix: str) -> Iterator[list[int]]:
 
 
 def test_a_connection_terminated_mid_request_is_a_503_and_the_retry_goes_through(app, client, postgres_only):
-    _, sellers, key = pay.merchant_with_sellers()
+    """The session path with a key: a key left in flight by a crashed request is taken over there (a new keyed
+    checkout takes one statement, see the next test)."""
+    merchant, sellers, key = pay.merchant_with_sellers()
     api = pay.Api(client, key)
     body = pay.body(sellers)
+    db.session.add(IdempotencyKey(merchant_id=merchant.id, key="outage-1", method_path="POST /v1/payments",
+                                  request_hash=request_hash(body), created_at=utcnow() - ABANDONED_AFTER * 2))
+    db.session.commit()
     with terminated_before("INSERT INTO PAYMENT_EVENTS") as fired:
         failed = api.create(body, idempotency_key="outage-1")
     assert fired, "the connection was never terminated: the test proves nothing"
@@ -71,32 +79,39 @@ def test_a_connection_terminated_mid_request_is_a_503_and_the_retry_goes_through
 def test_a_connection_terminated_under_a_direct_statement_is_a_503_and_the_retry_goes_through(app, client,
                                                                                           postgres_only):
     """The same outage on the paths that skip the session (webapp.dbdirect): a payment created without an
-    Idempotency-Key and a PSP webhook each fail as a 503 once, and the pool is renewed for the retry."""
+    Idempotency-Key, one created with a key, and a PSP webhook each fail as a 503 once, and the pool is renewed
+    for the retry; the keyed one left nothing in flight (its statement failed whole), so its retry goes through at
+    once and is then replayed."""
     _, sellers, key = pay.merchant_with_sellers()
     api = pay.Api(client, key)
     assert api.get("/v1/payments").status_code == 200  # the key is cached: the request needs no other statement
-    body = pay.body(sellers)
-    for attempt in range(2):
+    body, keyed = pay.body(sellers), pay.body(sellers)
+    sends = [lambda: api.create(body), lambda: api.create(keyed, idempotency_key="outage-2"),
+             lambda: client.post("/webhooks/psp", data=_PAYLOAD, content_type="application/json",
+                                 headers={"Stripe-Signature": pay.sign(_PAYLOAD, WEBHOOK_SECRET)})]
+    for send in sends:
         db.session.execute(text("SELECT 1"))  # a pooled connection to kill (the first attempt renewed the pool)
         db.session.remove()
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                    "WHERE datname = %s", (db.engine.url.database,)).fetchone()[0]
         assert killed, "no pooled connection was terminated: the test proves nothing"
-        if attempt == 0:
-            failed = api.create(body)
-        else:
-            failed = client.post("/webhooks/psp", data=_PAYLOAD, content_type="application/json",
-                                 headers={"Stripe-Signature": pay.sign(_PAYLOAD, WEBHOOK_SECRET)})
+        failed = send()
         assert failed.status_code == 503, failed.get_data(as_text=True)
         assert failed.headers["Retry-After"] == "1"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
     created = api.create(body)
     assert created.status_code == 201, created.json
+    created_keyed = api.create(keyed, idempotency_key="outage-2")
+    assert created_keyed.status_code == 201, created_keyed.json
+    replayed = api.create(keyed, idempotency_key="outage-2")
+    assert replayed.json == created_keyed.json and replayed.headers["Idempotent-Replayed"] == "true"
     stored = client.post("/webhooks/psp", data=_PAYLOAD, content_type="application/json",
                          headers={"Stripe-Signature": pay.sign(_PAYLOAD, WEBHOOK_SECRET)})
     assert stored.status_code == 200 and stored.json == {"received": True, "duplicate": False}
     db.session.rollback()
-    assert db.session.scalar(select(func.count()).select_from(PaymentEvent)) == 1
+    assert db.session.scalar(select(func.count()).select_from(PaymentEvent)) == 2
 
 
 _PAYLOAD = json.dumps({"id": "evt_outage", "object": "event", "type": "payment_intent.created",

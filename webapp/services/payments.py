@@ -90,19 +90,37 @@ def _create_or_existing(merchant_id: str, command: CreatePayment) -> NewPayment 
     return new
 
 
+SCOPE = "POST /v1/payments"  # what an Idempotency-Key of this endpoint is stored with
+
+
+def _at_once(merchant_id: str, command: CreatePayment, idempotency_key: str | None,
+             render_new: Callable[[NewPayment], dict]) -> idempotency.StoredResponse | None:
+    """PostgreSQL: a new checkout in one committed statement, with its key's answer when there is a key; or the
+    answer an earlier use of the key left. None for the session path."""
+    if idempotency_key is None:
+        new = payment_writes.insert_at_once(merchant_id, command)
+        return None if new is None else idempotency.StoredResponse(201, render_new(new), False)
+    claimed = payment_writes.insert_claiming(merchant_id, command, idempotency.checked(idempotency_key), SCOPE,
+                                             render_new)
+    if claimed.answer is not None:
+        return idempotency.StoredResponse(201, claimed.answer, False)
+    return idempotency.answer_found(claimed.found, idempotency_key, SCOPE, command.request_hash)
+
+
 def create(merchant_id: str, command: CreatePayment, idempotency_key: str | None,
            render_new: Callable[[NewPayment], dict],
            render_existing: Callable[[PaymentEvent], dict]) -> idempotency.StoredResponse:
     """Create the checkout and its payment orders in one transaction: 201 when new, 200 for a repeat of the
     same `checkout_id` and body, 409 when the same `checkout_id` comes with a different body.
 
-    Without an Idempotency-Key on PostgreSQL, a new checkout takes one committed statement
-    (payment_writes.insert_at_once); anything else (a refused seller, a repeat, a conflict, a key whose answer
-    must commit together with the checkout, SQLite) goes through the session."""
-    if idempotency_key is None and dbdirect.available():
-        new = payment_writes.insert_at_once(merchant_id, command)
-        if new is not None:
-            return idempotency.StoredResponse(201, render_new(new), False)
+    On PostgreSQL a new checkout takes one committed statement, which also claims the Idempotency-Key (if any)
+    and stores the answer on it (payment_writes); a repeat of a key is answered from the key's row that statement
+    read. Anything else (a refused seller, a repeated checkout_id, a key claimed by a concurrent request, expired
+    or abandoned; SQLite) goes through the session."""
+    if dbdirect.available():
+        answered = _at_once(merchant_id, command, idempotency_key, render_new)
+        if answered is not None:
+            return answered
 
     def action() -> tuple[int, dict]:
         found = _create_or_existing(merchant_id, command)
@@ -110,7 +128,7 @@ def create(merchant_id: str, command: CreatePayment, idempotency_key: str | None
             return 201, render_new(found)
         return 200, render_existing(found)
 
-    return idempotency.run(merchant_id, idempotency_key, "POST /v1/payments", command.request_hash, action)
+    return idempotency.run(merchant_id, idempotency_key, SCOPE, command.request_hash, action)
 
 
 def get(merchant_id: str, checkout_id: str) -> PaymentEvent:
