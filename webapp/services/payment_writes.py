@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
 
-from sqlalchemy import Column, Executable, TypeDecorator, bindparam, text
+from sqlalchemy import ColumnElement, Executable, TypeDecorator, bindparam, text
 from sqlalchemy.exc import IntegrityError
 
 from webapp import dbdirect
@@ -73,8 +73,8 @@ def _flows(new: NewPayment) -> list[tuple[Flow, str, str, int]]:
 _SQL_TYPES = {str: "text", int: "bigint", bool: "boolean", datetime: "timestamptz"}
 
 
-def _sql_type(column: Column) -> str:
-    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+def _sql_type(column: ColumnElement) -> str:
+    kind = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
     return _SQL_TYPES[kind.python_type]
 
 
