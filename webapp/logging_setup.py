@@ -19,12 +19,14 @@ from urllib.parse import unquote_plus
 import structlog
 from flask import Flask
 
-from webapp.domain.cards import contains_card_number, mask_card_numbers
+from webapp.domain.cards import contains_card_number, mask_card_numbers, may_hold_card
 
 
 def redact(text: str) -> str:
     """`text` with every card number masked, as the API's detector finds them (any Unicode digits, any
     separators), also when it is percent-encoded as in an access log's request line ("4242%204242…")."""
+    if "%" not in text and "+" not in text and not may_hold_card(text):
+        return text  # most values: no run of digits long enough, and nothing that decodes into a longer one
     masked = mask_card_numbers(text)
     if "%" in masked or "+" in masked:
         decoded = unquote_plus(masked)
