@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import cache
 
 from flask import Flask, request
 
@@ -128,45 +129,56 @@ def check_json(document: object, *, card_field_names: bool = True) -> None:
         _check(text, path)
 
 
-def _body_limit(app: Flask) -> int | None:
+@cache
+def _route_limits() -> tuple[tuple[str, int], ...]:
+    """Body limits of the routes that have their own (imported on first use: the guard is registered first)."""
     from webapp.api import MAX_BODY_BYTES as API_LIMIT
     from webapp.webhooks.views import MAX_BODY_BYTES as WEBHOOK_LIMIT
 
-    if request.path.startswith("/v1/"):
-        return API_LIMIT
-    if request.path.startswith("/webhooks/"):
-        return WEBHOOK_LIMIT
-    return app.config.get("MAX_CONTENT_LENGTH")
+    return ("/v1/", API_LIMIT), ("/webhooks/", WEBHOOK_LIMIT)
+
+
+def _body_limit(app: Flask, path: str) -> int | None:
+    return next((limit for prefix, limit in _route_limits() if path.startswith(prefix)),
+                app.config.get("MAX_CONTENT_LENGTH"))
+
+
+# The stored headers as the WSGI environ names them (werkzeug's header lookup raises and catches a KeyError for
+# every header a request does not carry).
+_STORED_HEADER_KEYS = tuple((header, "HTTP_" + header.upper().replace("-", "_")) for header in STORED_HEADERS)
 
 
 def guard(app: Flask) -> None:
-    if "\x00" in request.path:  # a path holding NUL names nothing, as a malformed id names nothing
+    path = request.path
+    if "\x00" in path:  # a path holding NUL names nothing, as a malformed id names nothing
         raise NotFound("No such page: the path holds a NUL character.")
-    _check(request.path, "path")
-    for name, value in request.args.items(multi=True):
-        _check(name, name)
-        _check(value, name)
-    for header in STORED_HEADERS:
-        if header in request.headers:
-            value = request.headers[header]
-            _check(value, header)
+    _check(path, "path")
+    if request.query_string:
+        for name, value in request.args.items(multi=True):
+            _check(name, name)
+            _check(value, name)
+    for header, key in _STORED_HEADER_KEYS:
+        sent = request.environ.get(key)
+        if sent is not None:
+            _check(sent, header)
             # HTTP servers decode header bytes as Latin-1; a client may have sent UTF-8 (full-width digits).
-            _check(value.encode("latin-1", "replace").decode("utf-8", "replace"), header)
+            _check(sent.encode("latin-1", "replace").decode("utf-8", "replace"), header)
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    request.max_content_length = _body_limit(app)  # read once here, within the route's own limit
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    request.max_content_length = _body_limit(app, path)  # read once here, within the route's own limit
+    mimetype = request.mimetype
+    if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         for name, value in request.form.items(multi=True):
             _check(name, name)
             _check(value, name, cards="password" not in name.lower())
         for name, upload in request.files.items(multi=True):
             _check(name, name)
             _check(upload.filename or "", name)
-    elif request.is_json or request.path.startswith(_JSON_PREFIXES):
+    elif path.startswith(_JSON_PREFIXES) or request.is_json:
         raw = request.get_data(cache=True)
         document = _parse_json(raw) if raw else NOT_CHECKED
         if document is not NOT_CHECKED:
-            check_json(document, card_field_names=not request.path.startswith("/webhooks/"))
+            check_json(document, card_field_names=not path.startswith("/webhooks/"))
             request.environ[_CHECKED_KEY] = document
 
 
