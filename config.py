@@ -221,7 +221,7 @@ class Config:
         self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
         # Admins must enrol a TOTP second factor before using the admin area (default: on in production).
         self.ADMIN_TWO_FACTOR_REQUIRED = _bool("ADMIN_TWO_FACTOR_REQUIRED", False)
-        # Security headers (webapp/auth/headers.py): redirect http to https and send HSTS (default: on in production).
+        # Security headers (flask-talisman): redirect http to https and send HSTS (default: on in production).
         self.FORCE_HTTPS = _bool("FORCE_HTTPS", False)
         self.HSTS_MAX_AGE_SECONDS = _int("HSTS_MAX_AGE_SECONDS", 365 * 24 * 3600)
         # Where the checkout form may send the buyer (Content-Security-Policy form-action): the PSP's hosted

@@ -13,6 +13,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -45,6 +46,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 sock = Sock()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+talisman = Talisman()
 
 
 class RedisConnection:
@@ -102,4 +104,4 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(sessions.load_user)
     app.session_interface = sessions.SignedCookieSessions()
-    headers.init_app(app)
+    headers.init_app(app, talisman)

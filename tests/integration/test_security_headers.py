@@ -1,4 +1,4 @@
-"""Security headers on every response (webapp/auth/headers.py): a Content-Security-Policy without inline script,
+"""Security headers on every response (flask-talisman): a Content-Security-Policy without inline script,
 no framing, nosniff, a Referrer-Policy; HTTPS redirect and HSTS only where configured (production), so
 development and tests keep working over plain http. (tests/e2e/test_csp.py checks in Chromium that the pages
 raise no CSP violation.)"""
@@ -43,14 +43,6 @@ def test_every_response_carries_the_headers(app, client, paths):
         assert response.headers["X-Content-Type-Options"] == "nosniff", path
         assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin", path
         assert "Strict-Transport-Security" not in response.headers, path  # not outside production
-
-
-def test_webhook_answers_carry_them_too(client):
-    response = client.post("/webhooks/psp", data=b"{}", headers={"Content-Type": "application/json"})
-    assert response.status_code == 400  # no signature
-    assert _policy(response)["default-src"] == "'self'" and response.headers["X-Frame-Options"] == "DENY"
-    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
-    assert response.headers["Permissions-Policy"] == "browsing-topics=()"
 
 
 def test_signed_in_pages_too_and_cookies_keep_their_settings(app, client):

@@ -1,4 +1,4 @@
-"""Security headers on every response, computed once per app and set by one after-request hook.
+"""Security headers on every response, set by flask-talisman.
 
 The Content-Security-Policy allows scripts, styles and fonts from this site only: no inline script, no
 inline event handler, no inline style attribute (templates load their behaviour from static/*.js). Pages
@@ -6,16 +6,12 @@ cannot be framed (`frame-ancestors 'none'` and `X-Frame-Options: DENY`). `connec
 checkout page's status polling and its WebSocket (same host, ws:/wss:). `form-action` allows this site and the
 PSP's hosted payment page, which the checkout form is redirected to. HTTPS is enforced (redirect + HSTS) only
 where configured: production by default; development and tests run on plain http.
-
-These are the headers flask-talisman set, with its values and precedence (they replace a view's own). Talisman
-rebuilt them from its options on every response, which cost about a tenth of a webhook's CPU; they never change
-while the app runs, so they are built when it starts.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, redirect, request
-from flask.typing import ResponseReturnValue
+from flask import Flask
+from flask_talisman import Talisman
 
 SELF = "'self'"
 
@@ -35,37 +31,18 @@ def content_security_policy(psp_checkout_origin: str) -> dict[str, str | list[st
     }
 
 
-def policy_text(policy: dict[str, str | list[str]]) -> str:
-    return "; ".join(f"{name} {value if isinstance(value, str) else ' '.join(value)}" for name, value in policy.items())
-
-
-def _secure() -> bool:
-    """https, here or at a TLS-terminating proxy in front."""
-    return request.is_secure or request.headers.get("X-Forwarded-Proto", "http") == "https"
-
-
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, talisman: Talisman) -> None:
     production = app.config["ENV_NAME"] == "production"
-    headers = [
-        ("Permissions-Policy", "browsing-topics=()"),
-        ("X-Frame-Options", "DENY"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Content-Security-Policy", policy_text(content_security_policy(app.config["PSP_CHECKOUT_ORIGIN"]))),
-        ("Referrer-Policy", "strict-origin-when-cross-origin"),
-    ]
-    hsts = f"max-age={app.config['HSTS_MAX_AGE_SECONDS']}; includeSubDomains"
-
-    def set_headers(response: Response) -> Response:
-        response.headers.update(headers)
-        if production and _secure():
-            response.headers["Strict-Transport-Security"] = hsts
-        return response
-
-    def redirect_to_https() -> ResponseReturnValue | None:
-        if app.debug or _secure() or not request.url.startswith("http://"):
-            return None
-        return redirect(request.url.replace("http://", "https://", 1), code=302)
-
-    if app.config["FORCE_HTTPS"]:
-        app.before_request(redirect_to_https)
-    app.after_request(set_headers)
+    talisman.init_app(
+        app,
+        content_security_policy=content_security_policy(app.config["PSP_CHECKOUT_ORIGIN"]),
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=production,
+        strict_transport_security_max_age=app.config["HSTS_MAX_AGE_SECONDS"],
+        # Talisman would otherwise overwrite the cookie settings of config.py.
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+    )
