@@ -45,7 +45,8 @@ def _autocommit_connection() -> Iterator[Any]:
     # holding its session's connection (e.g. from reading an API key) and waiting for a second one, every thread
     # would wait for the pool's timeout. So the request's session ends its transaction (reads only, on these
     # paths) and hands its connection back first.
-    if db.session().in_transaction():
+    # A request that has no session yet (a webhook) is not given one just to ask.
+    if db.session.registry.has() and db.session().in_transaction():
         db.session.commit()
     pooled = db.engine.raw_connection()
     try:

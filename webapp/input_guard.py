@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import cache
 
 from flask import Flask, request
 
@@ -75,54 +76,109 @@ def checked_json() -> object:
     return request.environ.get(_CHECKED_KEY, NOT_CHECKED)
 
 
+# Joins a document's texts for one pass of the checks. It is no digit, space, separator, letter nor word
+# character, so no card-shaped run, IBAN candidate or word boundary found in the joined text crosses it: each
+# text is judged in the join exactly as on its own.
+_JOIN = "|"
+
+
+def _all_texts(document: object) -> tuple[list[str], list[str]] | None:
+    """(every key and scalar as text, the keys), level by level; None past the depth limit."""
+    texts: list[str] = []
+    keys: list[str] = []
+    level = [document]
+    for _depth in range(MAX_JSON_DEPTH + 1):
+        deeper: list[object] = []
+        for node in level:
+            if isinstance(node, str):
+                texts.append(node)
+            elif isinstance(node, dict):
+                keys.extend(map(str, node))
+                deeper.extend(node.values())
+            elif isinstance(node, list):
+                deeper.extend(node)
+            elif isinstance(node, int | float) and not isinstance(node, bool):
+                texts.append(str(node))
+        if not deeper:
+            texts.extend(keys)
+            return texts, keys
+        level = deeper
+    return None
+
+
+def _passes_at_once(document: object, card_field_names: bool) -> bool:
+    """True when nothing in the document is to be refused, decided in one pass over all its texts joined."""
+    found = _all_texts(document)
+    if found is None:
+        return False
+    texts, keys = found
+    joined = _JOIN.join(texts)
+    return not ("\x00" in joined or (not joined.isascii() and _SURROGATE.search(joined)) or contains_card_number(joined)
+                or (card_field_names and any(key.lower() in CARD_FIELD_NAMES for key in keys)))
+
+
 def check_json(document: object, *, card_field_names: bool = True) -> None:
     """Refuse a parsed JSON document with NUL, surrogates, over-deep nesting or card data (by content, and by
     field name unless `card_field_names` is off: the PSP's own events name objects "card")."""
+    if _passes_at_once(document, card_field_names):
+        return
+    # Something is refused: found text by text, so the answer names the field that holds it.
     for path, text, is_key in _json_texts(document):
         if card_field_names and is_key and text.lower() in CARD_FIELD_NAMES:
             raise CardDataRefused(CARD_DATA_MESSAGE, param=path[:100])
         _check(text, path)
 
 
-def _body_limit(app: Flask) -> int | None:
+@cache
+def _route_limits() -> tuple[tuple[str, int], ...]:
+    """Body limits of the routes that have their own (imported on first use: the guard is registered first)."""
     from webapp.api import MAX_BODY_BYTES as API_LIMIT
     from webapp.webhooks.views import MAX_BODY_BYTES as WEBHOOK_LIMIT
 
-    if request.path.startswith("/v1/"):
-        return API_LIMIT
-    if request.path.startswith("/webhooks/"):
-        return WEBHOOK_LIMIT
-    return app.config.get("MAX_CONTENT_LENGTH")
+    return ("/v1/", API_LIMIT), ("/webhooks/", WEBHOOK_LIMIT)
+
+
+def _body_limit(app: Flask, path: str) -> int | None:
+    return next((limit for prefix, limit in _route_limits() if path.startswith(prefix)),
+                app.config.get("MAX_CONTENT_LENGTH"))
+
+
+# The stored headers as the WSGI environ names them (werkzeug's header lookup raises and catches a KeyError for
+# every header a request does not carry).
+_STORED_HEADER_KEYS = tuple((header, "HTTP_" + header.upper().replace("-", "_")) for header in STORED_HEADERS)
 
 
 def guard(app: Flask) -> None:
-    if "\x00" in request.path:  # a path holding NUL names nothing, as a malformed id names nothing
+    path = request.path
+    if "\x00" in path:  # a path holding NUL names nothing, as a malformed id names nothing
         raise NotFound("No such page: the path holds a NUL character.")
-    _check(request.path, "path")
-    for name, value in request.args.items(multi=True):
-        _check(name, name)
-        _check(value, name)
-    for header in STORED_HEADERS:
-        if header in request.headers:
-            value = request.headers[header]
-            _check(value, header)
+    _check(path, "path")
+    if request.query_string:
+        for name, value in request.args.items(multi=True):
+            _check(name, name)
+            _check(value, name)
+    for header, key in _STORED_HEADER_KEYS:
+        sent = request.environ.get(key)
+        if sent is not None:
+            _check(sent, header)
             # HTTP servers decode header bytes as Latin-1; a client may have sent UTF-8 (full-width digits).
-            _check(value.encode("latin-1", "replace").decode("utf-8", "replace"), header)
+            _check(sent.encode("latin-1", "replace").decode("utf-8", "replace"), header)
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    request.max_content_length = _body_limit(app)  # read once here, within the route's own limit
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    request.max_content_length = _body_limit(app, path)  # read once here, within the route's own limit
+    mimetype = request.mimetype
+    if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         for name, value in request.form.items(multi=True):
             _check(name, name)
             _check(value, name, cards="password" not in name.lower())
         for name, upload in request.files.items(multi=True):
             _check(name, name)
             _check(upload.filename or "", name)
-    elif request.is_json or request.path.startswith(_JSON_PREFIXES):
+    elif path.startswith(_JSON_PREFIXES) or request.is_json:
         raw = request.get_data(cache=True)
         document = _parse_json(raw) if raw else NOT_CHECKED
         if document is not NOT_CHECKED:
-            check_json(document, card_field_names=not request.path.startswith("/webhooks/"))
+            check_json(document, card_field_names=not path.startswith("/webhooks/"))
             request.environ[_CHECKED_KEY] = document
 
 

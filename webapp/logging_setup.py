@@ -19,12 +19,14 @@ from urllib.parse import unquote_plus
 import structlog
 from flask import Flask
 
-from webapp.domain.cards import contains_card_number, mask_card_numbers
+from webapp.domain.cards import contains_card_number, mask_card_numbers, may_hold_card
 
 
 def redact(text: str) -> str:
     """`text` with every card number masked, as the API's detector finds them (any Unicode digits, any
     separators), also when it is percent-encoded as in an access log's request line ("4242%204242…")."""
+    if "%" not in text and "+" not in text and not may_hold_card(text):
+        return text  # most values: no run of digits long enough, and nothing that decodes into a longer one
     masked = mask_card_numbers(text)
     if "%" in masked or "+" in masked:
         decoded = unquote_plus(masked)
@@ -81,6 +83,13 @@ def _redact_values(value: Any) -> Any:
 
 def redact_event(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """structlog processor: `redact()` on every string value of the line (after tracebacks became text)."""
+    values = event_dict.values()
+    if all(isinstance(value, str | int | float | None) for value in values):
+        # A flat line (most are): its texts joined by a character that no card number, separator or escape
+        # spans take one quick test; when it finds nothing, `redact()` would leave every value as it is.
+        joined = "|".join(value for value in values if isinstance(value, str))
+        if "%" not in joined and "+" not in joined and not may_hold_card(joined):
+            return event_dict
     return {key: _redact_values(value) for key, value in event_dict.items()}
 
 

@@ -4,8 +4,10 @@ import logging
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from webapp.domain.cards import contains_card_number, find_card_data, mask_card_numbers
+from webapp.domain.cards import contains_card_number, find_card_data, mask_card_numbers, may_hold_card
 from webapp.logging_setup import RedactCardNumbers, redact
 
 VISA = "4242424242424242"
@@ -59,6 +61,32 @@ LEGITIMATE = {
 def test_legitimate_numbers_are_not_cards(text):
     assert not contains_card_number(text)
     assert mask_card_numbers(text) == text
+
+
+@pytest.mark.parametrize("text", [VISA, spelled(" "), spelled(" - "), "3782 822463 10005", f"x{VISA}x", "1234567890123",
+                                  FULL_WIDTH, spelled("\u3000", FULL_WIDTH)])
+def test_the_quick_test_lets_every_long_run_through(text):
+    assert may_hold_card(text)
+
+
+@pytest.mark.parametrize("text", ["2026-11-30T17:17:57.396767Z", "req_VdlPy5iC2AwgDp045MoXv1GE",
+                                  "amount 515 at 1796059773", "123456789012", "1234    5678901234",
+                                  "1234+5678+9012+3456",
+                                  "\uff11\uff12\uff13\uff14x\uff15\uff16\uff17\uff18\uff19\uff10\uff11\uff12\uff13"])
+def test_the_quick_test_settles_texts_without_a_long_run(text):
+    assert not may_hold_card(text)
+    assert mask_card_numbers(text) == text
+
+
+_ALPHABET = "0123456789" * 3 + " \t\x1c._/-+:|" + "abcXYZ"
+
+
+@settings(deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=60))
+def test_the_quick_test_for_ascii_text_answers_as_the_full_search(text):
+    """ASCII text takes a shortcut; with a trailing "é" (neither digit nor separator, not ASCII) the same text
+    takes the full search. They must agree."""
+    assert may_hold_card(text) == may_hold_card(text + "\u00e9")
 
 
 def test_masking_keeps_the_rest_of_the_text():
