@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from sqlalchemy.exc import DBAPIError
@@ -32,11 +32,11 @@ def available() -> bool:
 
 def _translated(error: psycopg.Error, statement: str, params: Any, pooled) -> DBAPIError:
     dialect = db.engine.dialect
-    dead = dialect.is_disconnect(error, pooled.driver_connection, None)
+    dead = dialect.is_disconnect(cast(Any, error), pooled.driver_connection, None)
     if dead:
         db.engine.pool._invalidate(pooled, error)  # this connection and every older one, as SQLAlchemy does
-    return DBAPIError.instance(statement, params, error, psycopg.Error, connection_invalidated=dead,
-                               dialect=dialect)
+    return cast(DBAPIError, DBAPIError.instance(statement, params, error, psycopg.Error,
+                                                connection_invalidated=dead, dialect=dialect))
 
 
 @contextmanager
@@ -50,7 +50,7 @@ def _autocommit_connection() -> Iterator[Any]:
         db.session.commit()
     pooled = db.engine.raw_connection()
     try:
-        connection = pooled.driver_connection
+        connection = cast(psycopg.Connection, pooled.driver_connection)
         connection.autocommit = True
         try:
             yield pooled, connection

@@ -66,7 +66,7 @@ def test_card_numbers_are_masked_in_messages_values_and_tracebacks(stream):
                                    ["ok", f"x {CARD}"], {"inner": CARD}])
 def test_flat_and_nested_lines_are_masked_whichever_value_holds_the_card(stream, value):
     """A flat line is checked in one pass over its texts joined; each shape of value must still be masked."""
-    logging.getLogger("webapp.request").info("request", extra={"path": "/v1/payments", "status": 200,
+    logging.getLogger("webapp.example.request").info("request", extra={"path": "/v1/payments", "status": 200,
                                                                "duration_ms": 1.5, "merchant_id": None, "q": value})
     line = stream.getvalue()
     assert "[REDACTED]" in line and CARD not in line and "4242-4242" not in line and "4242+4242" not in line
@@ -77,7 +77,7 @@ def test_flat_and_nested_lines_are_masked_whichever_value_holds_the_card(stream,
 def test_a_line_without_card_numbers_is_left_as_it_is(stream):
     fields = {"path": "/v1/payments/pay_1a2b3c", "status": 201, "duration_ms": 12.5, "merchant_id": "mer_9z8y",
               "note": "amounts 1234 5678 and 2026-11-30T17:17:57Z"}
-    logging.getLogger("webapp.request").info("request", extra=fields)
+    logging.getLogger("webapp.example.request").info("request", extra=fields)
     line = lines(stream)[0]
     assert {key: line[key] for key in fields} == fields and line["event"] == "request"
 
