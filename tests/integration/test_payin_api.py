@@ -56,11 +56,7 @@ def test_openapi_document_is_served(client):
 
 
 def test_jpy_and_seller_by_iban(client):
-    merchant = factories.merchant()
-    seller = factories.seller(merchant, currency="JPY")
-    api = pay.Api(client, factories.api_key(merchant))
-    payload = pay.body([seller], amounts=("1500",), currency="JPY")
-    payload["payment_orders"][0]["seller_account"] = "DE89 3704 0044 0532 0130 00"
+    api, payload, seller = pay.seller_by_iban(client)
     created = api.create(payload)
     assert created.status_code == 201, created.json
     assert created.json["amount_total"] == "1500" and created.json["payment_orders"][0]["seller_account"] == seller.id

@@ -8,7 +8,6 @@ import pytest
 import requests
 from sqlalchemy import event, func, select
 
-from tests.support import factories
 from tests.support import payments as pay
 from webapp.dbtypes import utcnow
 from webapp.domain.payment_requests import request_hash
@@ -76,11 +75,7 @@ def test_on_postgresql_a_keyed_checkout_and_its_replay_send_nothing_through_the_
 
 
 def test_a_seller_named_by_iban_is_stored_and_replayed_as_its_id(client):
-    merchant = factories.merchant()
-    seller = factories.seller(merchant, currency="JPY")
-    api = pay.Api(client, factories.api_key(merchant))
-    payload = pay.body([seller], amounts=("1500",), currency="JPY")
-    payload["payment_orders"][0]["seller_account"] = "DE89 3704 0044 0532 0130 00"
+    api, payload, seller = pay.seller_by_iban(client)
     first = api.create(payload, idempotency_key="k-iban")
     assert first.status_code == 201 and first.json["payment_orders"][0]["seller_account"] == seller.id
     replay = api.create(payload, idempotency_key="k-iban")

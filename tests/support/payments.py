@@ -54,6 +54,15 @@ def merchant_with_sellers(count: int = 2, currency: str = "USD"):
     return merchant, sellers, factories.api_key(merchant)
 
 
+def seller_by_iban(client) -> tuple[Api, dict, Any]:
+    """A JPY seller and a request naming it by its IBAN (spaced, as people write it): (api, payload, seller)."""
+    merchant = factories.merchant()
+    seller = factories.seller(merchant, currency="JPY")
+    payload = body([seller], amounts=("1500",), currency="JPY")
+    payload["payment_orders"][0]["seller_account"] = "DE89 3704 0044 0532 0130 00"
+    return Api(client, factories.api_key(merchant)), payload, seller
+
+
 def press_pay(client, payment_event_id: str):
     """What the buyer's browser does on our checkout page: read the form, press Pay."""
     db.session.rollback()
