@@ -105,33 +105,26 @@ def loadavg() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
+def _stat(pid: str) -> tuple[str, float] | None:
+    """(command name, user + system CPU seconds) of a live process, from /proc/<pid>/stat; None once it is gone."""
+    try:
+        comm, rest = Path(f"/proc/{pid}/stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = rest.split()
+    return comm, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and its children (gunicorn's master and workers), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    total = 0.0
-    for one in [pid, *map(int, children)]:
-        try:
-            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+    return sum(found[1] for one in [str(pid), *children] if (found := _stat(one)) is not None)
 
 
 def postgres_cpu_seconds() -> float:
     """User + system CPU of the PostgreSQL server's live processes (the backends of open connections among them)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            comm, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
-        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-            continue
-        if comm in ("postgres", "postmaster"):
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+    found = (_stat(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
+    return sum(cpu for comm, cpu in filter(None, found) if comm in ("postgres", "postmaster"))
 
 
 def cpu_by_process(system: System) -> dict[str, float]:

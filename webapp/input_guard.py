@@ -19,7 +19,7 @@ from functools import cache
 
 from flask import Flask, request
 
-from webapp.domain.cards import CARD_FIELD_NAMES, contains_card_number
+from webapp.domain.cards import CARD_FIELD_NAMES, TEXT_JOINER, contains_card_number
 from webapp.domain.errors import NotFound, ValidationError
 from webapp.domain.payment_requests import CARD_DATA_MESSAGE, CardDataRefused
 
@@ -76,12 +76,6 @@ def checked_json() -> object:
     return request.environ.get(_CHECKED_KEY, NOT_CHECKED)
 
 
-# Joins a document's texts for one pass of the checks. It is no digit, space, separator, letter nor word
-# character, so no card-shaped run, IBAN candidate or word boundary found in the joined text crosses it: each
-# text is judged in the join exactly as on its own.
-_JOIN = "|"
-
-
 def _all_texts(document: object) -> tuple[list[str], list[str]] | None:
     """(every key and scalar as text, the keys), level by level; None past the depth limit."""
     texts: list[str] = []
@@ -112,7 +106,7 @@ def _passes_at_once(document: object, card_field_names: bool) -> bool:
     if found is None:
         return False
     texts, keys = found
-    joined = _JOIN.join(texts)
+    joined = TEXT_JOINER.join(texts)
     return not ("\x00" in joined or (not joined.isascii() and _SURROGATE.search(joined)) or contains_card_number(joined)
                 or (card_field_names and any(key.lower() in CARD_FIELD_NAMES for key in keys)))
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote_plus
 import structlog
 from flask import Flask
 
-from webapp.domain.cards import contains_card_number, mask_card_numbers, may_hold_card
+from webapp.domain.cards import TEXT_JOINER, contains_card_number, mask_card_numbers, may_hold_card
 
 
 def redact(text: str) -> str:
@@ -85,9 +85,9 @@ def redact_event(logger: Any, method: str, event_dict: MutableMapping[str, Any])
     """structlog processor: `redact()` on every string value of the line (after tracebacks became text)."""
     values = event_dict.values()
     if all(isinstance(value, str | int | float | None) for value in values):
-        # A flat line (most are): its texts joined by a character that no card number, separator or escape
-        # spans take one quick test; when it finds nothing, `redact()` would leave every value as it is.
-        joined = "|".join(value for value in values if isinstance(value, str))
+        # A flat line (most are): its texts joined take one quick test; when it finds nothing, `redact()` would
+        # leave every value as it is.
+        joined = TEXT_JOINER.join(value for value in values if isinstance(value, str))
         if "%" not in joined and "+" not in joined and not may_hold_card(joined):
             return event_dict
     return {key: _redact_values(value) for key, value in event_dict.items()}
