@@ -34,6 +34,7 @@ from harness import (
     wrk,
 )
 
+from psp_sandbox.ids import new_id
 from tests.support.system import WEBHOOK_SECRET
 
 LUA = """
@@ -77,10 +78,10 @@ def signed_events(run: str, count: int) -> str:
     now = int(time.time())
     lines = []
     for _ in range(count):
-        event = {"id": f"evt_{run}_" + secrets.token_hex(10), "object": "event", "type": "payment_intent.created",
+        event = {"id": new_id(f"evt_{run}"), "object": "event", "type": "payment_intent.created",
                  "api_version": "2026-06-24", "created": now, "livemode": False, "pending_webhooks": 1,
                  "request": {"id": None, "idempotency_key": None},
-                 "data": {"object": {"id": "pi_" + secrets.token_hex(12), "object": "payment_intent",
+                 "data": {"object": {"id": new_id("pi"), "object": "payment_intent",
                                      "amount": 515, "currency": "usd", "status": "requires_payment_method"}}}
         payload = json.dumps(event, separators=(",", ":"))
         signature = hmac.new(WEBHOOK_SECRET.encode(), f"{now}.{payload}".encode(), hashlib.sha256).hexdigest()

@@ -13,7 +13,6 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -46,7 +45,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 sock = Sock()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-talisman = Talisman()
 
 
 class RedisConnection:
@@ -104,4 +102,4 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(sessions.load_user)
     app.session_interface = sessions.SignedCookieSessions()
-    headers.init_app(app, talisman)
+    headers.init_app(app)

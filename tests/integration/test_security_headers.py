@@ -41,8 +41,33 @@ def test_every_response_carries_the_headers(app, client, paths):
         assert policy["form-action"] == f"'self' {app.config['PSP_CHECKOUT_ORIGIN']}", path
         assert response.headers["X-Frame-Options"] == "DENY", path
         assert response.headers["X-Content-Type-Options"] == "nosniff", path
-        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin", path
+        # The checkout page sets its own policy, and a header a view sets wins over the app-wide one.
+        own = "no-referrer" if path.startswith("/checkout/") else "strict-origin-when-cross-origin"
+        assert response.headers.get_all("Referrer-Policy") == [own], path
         assert "Strict-Transport-Security" not in response.headers, path  # not outside production
+
+
+def test_headers_are_built_once_per_endpoint_and_follow_https(app):
+    """The headers an endpoint gets are kept, per endpoint and per plain or secure request: the second request of
+    a kind gets the same set, and HSTS appears only on the secure kind, as flask-talisman decides."""
+    production = create_app(load_config("test"), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                            REDIS_URL=app.config["REDIS_URL"], RATELIMIT_STORAGE_URI=app.config["REDIS_URL"],
+                            ENV_NAME="production", TESTING=False, FORCE_HTTPS=False)
+    client = production.test_client()
+    security = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
+                "Strict-Transport-Security")
+    for _ in range(2):
+        plain = client.get("/healthz", base_url="http://gateway.example.com")
+        secure = client.get("/healthz", base_url="https://gateway.example.com")
+        proxied = client.get("/healthz", base_url="http://gateway.example.com", headers={"X-Forwarded-Proto": "https"})
+        assert "Strict-Transport-Security" not in plain.headers
+        for response in (secure, proxied):
+            assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+            assert [response.headers.get_all(name) for name in security[:4]] == [
+                plain.headers.get_all(name) for name in security[:4]]
+        assert all(len(secure.headers.get_all(name)) == 1 for name in security)
+    with production.app_context():
+        db.engine.dispose()
 
 
 def test_signed_in_pages_too_and_cookies_keep_their_settings(app, client):

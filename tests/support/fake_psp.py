@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from webapp.psp import (
     ChargeFunds,
@@ -78,7 +79,7 @@ class FakePsp:
     def expire_checkout_session(self, session_id: str) -> CheckoutSession:
         raise PspRejected(f"No such checkout session: {session_id}")
 
-    def verify_webhook(self, payload: bytes, signature_header: str | None) -> Notice:
+    def verify_webhook(self, payload: bytes, signature_header: str | None, parsed: Any = None) -> Notice:
         raise PspRejected("the fake PSP sends no webhooks over HTTP")
 
     def retrieve_charge_funds(self, payment_intent_id: str) -> ChargeFunds:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, current_app, flash, session
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, current_app, flash, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_login import login_user, logout_user
 from itsdangerous import URLSafeTimedSerializer
 
@@ -25,8 +25,10 @@ _SEEN_RESOLUTION_SECONDS = 30
 
 
 class SignedCookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions with the signing serializer built once per key set: Flask builds it anew on
-    every request (~40 µs of CPU, paid by API calls and webhooks too, which carry no session cookie)."""
+    """Flask's signed-cookie sessions, cheap for the requests that carry no cookie (webhooks, API calls): the
+    signing serializer is built once per key set (Flask builds it anew on every request, ~40 µs of CPU), a request
+    without a Cookie header gets its empty session without parsing cookies, and an empty session that nothing
+    changed is saved without reading the cookie settings."""
 
     def __init__(self) -> None:
         self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
@@ -37,6 +39,20 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         if found is None:
             found = self._serializers[keys] = super().get_signing_serializer(app)
         return found
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if "HTTP_COOKIE" not in request.environ:  # no cookie at all (webhooks, API calls): an empty session
+            return self.session_class() if app.secret_key else None
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified:
+            # Nothing to write or delete (every webhook, most API calls): Flask would first read seven cookie
+            # settings, which only a cookie it sets or deletes needs.
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def load_user(reference: str) -> User | None:

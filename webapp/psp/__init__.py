@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from webapp.psp.notices import MalformedNotice, Notice, NoticeKind
 from webapp.psp.stripe_objects import read_notice, subscribed_events
@@ -114,7 +114,10 @@ class Psp(Protocol):
 
     def retrieve_payout(self, account_id: str, payout_id: str) -> PspPayout: ...
 
-    def verify_webhook(self, payload: bytes, signature_header: str | None) -> Notice: ...
+    def verify_webhook(self, payload: bytes, signature_header: str | None, parsed: Any = None) -> Notice:
+        """The notice a signed webhook carries; WebhookRejected if the signature or the event is not right.
+        `parsed`: the payload already parsed as JSON (the input guard did), so it is not parsed again."""
+        ...
 
 
 # PSP calls a batch makes at once; a batch is twice that, so a job ends long before its lease runs out.

@@ -238,7 +238,7 @@ class StripePsp:
 
     # Webhooks.
 
-    def verify_webhook(self, payload: bytes, signature_header: str | None) -> Notice:
+    def verify_webhook(self, payload: bytes, signature_header: str | None, parsed: Any = None) -> Notice:
         """Check the Stripe-Signature header (HMAC-SHA256, 300 s tolerance) against the platform endpoint's
         secret or the Connect endpoint's, and read the event."""
         if not signature_header:
@@ -258,7 +258,7 @@ class StripePsp:
             raise WebhookRejected(str(failure or "no webhook secret configured"))
         _not_from_the_future(signature_header, stripe.Webhook.DEFAULT_TOLERANCE)
         try:
-            return stripe_objects.read_notice(text)
+            return stripe_objects.read_notice(text) if parsed is None else stripe_objects.notice(parsed)
         except MalformedNotice as exc:
             raise WebhookRejected(str(exc)) from exc
 
