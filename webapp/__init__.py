@@ -39,7 +39,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config.from_mapping(config.as_dict())
     app.config.update(overrides)
 
-    from webapp import cli, errors, input_guard, logging_setup
+    from webapp import cli, errors, input_guard, logging_setup, machine_routes
     from webapp.extensions import limit_decorated_views_only, register_extensions
     from webapp.routes import register_blueprints
 
@@ -50,6 +50,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     limit_decorated_views_only(app)
+    machine_routes.skip_browser_hooks(app)
     errors.register(app)
     input_guard.register(app)
     cli.register(app)

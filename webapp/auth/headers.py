@@ -58,9 +58,8 @@ class CachedTalisman(Talisman):
             if not self._get_local_options()["content_security_policy_nonce_in"]:
                 self._built[key] = headers
         own = response.headers
-        for name, value in headers:
-            if name not in own:
-                own[name] = value
+        present = {name.lower() for name in own.keys()}  # one pass (a lookup of an absent header raises inside)
+        own.extend([(name, value) for name, value in headers if name.lower() not in present])
         return response
 
 
