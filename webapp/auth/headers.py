@@ -58,7 +58,7 @@ class CachedTalisman(Talisman):
             if not self._get_local_options()["content_security_policy_nonce_in"]:
                 self._built[key] = headers
         own = response.headers
-        present = {name.lower() for name in own.keys()}  # one pass (a lookup of an absent header raises inside)
+        present = {name.lower() for name, _ in own}  # one pass (looking up an absent header raises inside)
         own.extend([(name, value) for name, value in headers if name.lower() not in present])
         return response
 
