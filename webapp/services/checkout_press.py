@@ -3,7 +3,9 @@
 A press is on the pay-in's hot path (one per buyer, and again on every retry), so it is written as few statements:
 a conditional UPDATE that locks the checkout and starts the attempt, then one statement writing the orders' status,
 the activity row and the outbox row for the executor (PostgreSQL; three on SQLite). Nothing is read back after the
-commit: the UPDATE returns what the live status message and the answer need.
+commit: the UPDATE returns what the live status message and the answer need. The statements are Core ones, run on
+the session's connection (the ORM's execution layer has nothing to add to them), and the executor is woken by the
+process's wake-up thread after the commit, so the press does not wait for Redis.
 """
 
 from __future__ import annotations
@@ -73,9 +75,10 @@ def request_payment(payment_event_id: str) -> Press | None:
     """The buyer pressed Pay (or Try again). Starts a new attempt when none is usable; idempotent otherwise.
     None: no such checkout."""
     now = utcnow()
-    started = db.session.execute(_start_statement(), {"checkout": payment_event_id, "now": now}).first()
+    connection = db.session.connection()
+    started = connection.execute(_start_statement(), {"checkout": payment_event_id, "now": now}).first()
     if started is None:  # an open session is reused; one being registered is waited for
-        found = db.session.execute(select(PaymentEvent.status, PaymentEvent.psp_session_url)
+        found = connection.execute(select(PaymentEvent.status, PaymentEvent.psp_session_url)
                                    .where(PaymentEvent.id == payment_event_id)).first()
         db.session.commit()
         return None if found is None else Press(OrderStatus(found.status), found.psp_session_url)
@@ -83,12 +86,13 @@ def request_payment(payment_event_id: str) -> Press | None:
                      {"event": payment_event_id, "attempt": started.attempt})
     params = {"checkout": payment_event_id, "now": now, "detail": f"Buyer pressed Pay: attempt {started.attempt}",
               **{f"outbox_{name}": value for name, value in job.items()}}
-    *writes, register = _attempt_statements(db.session.get_bind().dialect.name)
+    *writes, register = _attempt_statements(connection.dialect.name)
     for statement in writes:
-        db.session.execute(statement, params)
-    if db.session.execute(register, params).first() is not None:
-        wakeups.wake_after_commit(REGISTER_TOPIC)
+        connection.execute(statement, params)
+    registered = connection.execute(register, params).first() is not None
     # Registering the new attempt has not been tried yet, so it is not being retried.
     live.publish_after_commit(payment_event_id, status_message(started, state_of(started, retrying=False)))
     db.session.commit()
+    if registered:
+        wakeups.wake_soon(REGISTER_TOPIC)
     return Press(OrderStatus.NOT_STARTED, None)

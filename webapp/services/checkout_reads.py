@@ -70,7 +70,7 @@ def _statement():
 
 
 def view(payment_event_id: str) -> CheckoutView | None:
-    rows = db.session.execute(_statement(), {"id": payment_event_id}).all()
+    rows = db.session.connection().execute(_statement(), {"id": payment_event_id}).all()  # Core: no ORM layer
     if not rows:
         return None
     first = rows[0]
