@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 
 from webapp.domain.money import Money
 from webapp.domain.payments import RESUME, OrderStatus
@@ -20,10 +19,6 @@ from webapp.services.checkout_reads import CheckoutView
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 limiter.exempt(bp)
-
-
-class PayForm(FlaskForm):
-    """Only the CSRF token: the Pay button changes state."""
 
 
 def _view_or_404(payment_event_id: str) -> CheckoutView:
@@ -63,7 +58,7 @@ def _render(event: CheckoutView, *, returning: bool = False, status: int = 200):
         "checkout/page.html", event=event, state=state, canceled=canceled, returning=returning,
         paying=paying, groups=_grouped_orders(event),
         total=Money(event.amount_total, event.currency).format(), buyer_email=crypto.decrypt(event.buyer_email_enc),
-        merchant=event.merchant_name, live_token=token_for(event.id), form=PayForm(),
+        merchant=event.merchant_name, live_token=token_for(event.id),
         message=checkout.status_message(event, state), paid_with=methods.paid_with if methods else None,
         transfer=transfer,
     ), status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -76,7 +71,8 @@ def page(payment_event_id: str):
 
 @bp.post("/<payment_event_id>/pay")
 def pay(payment_event_id: str):
-    # The form's CSRF token was checked before this view by CSRFProtect (app-wide, every POST of this blueprint):
+    # The form's CSRF token (the page renders it with Flask-WTF's `csrf_token()`: the Pay button is the whole form)
+    # was checked before this view by CSRFProtect (app-wide, every POST of this blueprint):
     # a missing or foreign token is a 400 "Form expired" page. The checkout is read once, by the statement that
     # starts the attempt (not loaded for its page first).
     pressed = checkout_press.request_payment(payment_event_id)
