@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -67,6 +68,8 @@ def running_system(web_args: tuple[str, ...], workers: int = 1, extra_env: dict[
 
 def wrk(url: str, *, seconds: int, connections: int, script: Path | None = None, threads: int = 2) -> dict:
     """Run wrk in its own process and parse its summary (requests/s, latency percentiles, errors)."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("this benchmark drives load with wrk: install it first (Debian: apt-get install wrk)")
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         args += ["-s", str(script)]
