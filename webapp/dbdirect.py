@@ -1,6 +1,6 @@
 """One statement straight on a pooled psycopg connection, committed by itself: the hot paths' way to PostgreSQL.
 
-Creating a payment and storing a PSP webhook each come down to one statement. Through the ORM session that
+Creating a payment and storing a PSP webhook each come down to one statement, and the checkout page reads in one. Through the ORM session that
 statement cost three round trips (BEGIN, the statement, COMMIT) and about 0.35 ms of SQLAlchemy's execution and
 transaction machinery; here it is one round trip in autocommit mode (a single statement is atomic by itself) on a
 connection from the engine's own pool, so the idle ping of webapp.dbengine and the pool's recycling still apply.
@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 import psycopg
+from psycopg.rows import namedtuple_row
 from sqlalchemy.exc import DBAPIError
 
 from webapp.extensions import db
@@ -66,5 +67,15 @@ def fetch_one(statement: str, params: dict[str, Any]) -> tuple | None:
     with _autocommit_connection() as (pooled, connection):
         try:
             return connection.execute(statement, params).fetchone()
+        except psycopg.Error as error:
+            raise _translated(error, statement, params, pooled) from error
+
+
+def fetch_all(statement: str, params: dict[str, Any]) -> list:
+    """Run one read by itself (a single statement sees one snapshot: no BEGIN, no ROLLBACK) and return its rows as
+    named tuples, like SQLAlchemy's rows."""
+    with _autocommit_connection() as (pooled, connection):
+        try:
+            return connection.cursor(row_factory=namedtuple_row).execute(statement, params).fetchall()
         except psycopg.Error as error:
             raise _translated(error, statement, params, pooled) from error

@@ -3,7 +3,8 @@
 The checkout page (loaded once per Pay press, so on the pay-in's hot path), its status endpoint, the page the buyer
 comes back to from the PSP and the live socket's first message need the checkout, its merchant's name, its orders
 with their sellers' names, and, while an attempt is being connected, whether registering it with the PSP is being
-retried. One SELECT joins them (one row per order); read-only.
+retried. One SELECT joins them (one row per order); read-only, and on PostgreSQL sent by itself in one round trip
+(no BEGIN and ROLLBACK around it: a single statement reads one snapshot).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import cache
 from sqlalchemy import String, and_, bindparam, case, cast, exists, literal, select
 
 from webapp.domain.payments import OrderStatus
+from webapp import dbdirect
 from webapp.extensions import db
 from webapp.models import Merchant, OutboxMessage, PaymentEvent, PaymentOrder, PspSession, SellerAccount
 
@@ -69,8 +71,19 @@ def _statement():
             .order_by(o.position))
 
 
+@cache
+def _direct() -> tuple[str, dict]:
+    """The statement as PostgreSQL text, with its constant parameters (compiled once per process)."""
+    compiled = _statement().compile(dialect=db.engine.dialect)
+    return str(compiled), dict(compiled.params)
+
+
 def view(payment_event_id: str) -> CheckoutView | None:
-    rows = db.session.connection().execute(_statement(), {"id": payment_event_id}).all()  # Core: no ORM layer
+    if dbdirect.available():  # one round trip, outside any transaction (webapp.dbdirect)
+        text, constants = _direct()
+        rows = dbdirect.fetch_all(text, {**constants, "id": payment_event_id})
+    else:
+        rows = db.session.connection().execute(_statement(), {"id": payment_event_id}).all()
     if not rows:
         return None
     first = rows[0]
