@@ -1,9 +1,10 @@
 """One statement straight on a pooled psycopg connection, committed by itself: the hot paths' way to PostgreSQL.
 
-Creating a payment and storing a PSP webhook each come down to one statement, and the checkout page reads in one. Through the ORM session that
-statement cost three round trips (BEGIN, the statement, COMMIT) and about 0.35 ms of SQLAlchemy's execution and
-transaction machinery; here it is one round trip in autocommit mode (a single statement is atomic by itself) on a
-connection from the engine's own pool, so the idle ping of webapp.dbengine and the pool's recycling still apply.
+Creating a payment and storing a PSP webhook each come down to one statement, and the checkout page reads with
+one. Through the ORM session that statement cost three round trips (BEGIN, the statement, COMMIT or ROLLBACK) and
+about 0.35 ms of SQLAlchemy's execution and transaction machinery; here it is one round trip in autocommit mode (a
+single statement is atomic by itself and reads one snapshot) on a connection from the engine's own pool, so the idle
+ping of webapp.dbengine and the pool's recycling still apply.
 
 Errors keep the meaning they have everywhere else: a psycopg error leaves as the SQLAlchemy exception the session
 would have raised (DataError, IntegrityError, OperationalError…, so the app's error handlers answer the same), and

@@ -81,3 +81,27 @@ def test_a_direct_statement_never_holds_a_second_pooled_connection(app, backend,
     finally:
         for connection in held:
             connection.close()
+
+
+def test_the_checkout_page_reads_in_one_statement_outside_a_transaction(app, backend, client, monkeypatch):
+    """On PostgreSQL the checkout page (loaded on every press of Pay) reads with one statement sent by itself in
+    autocommit: no BEGIN before it, no ROLLBACK after it, no session."""
+    if backend != "postgresql":
+        pytest.skip("the one-statement path is PostgreSQL's")
+    from tests.support import payments as pay
+
+    _, sellers, key = pay.merchant_with_sellers()
+    created = pay.Api(client, key).create(pay.body(sellers))
+    assert created.status_code == 201
+    db.session.remove()
+    sent: list[tuple[str, bool]] = []
+    execute = psycopg.Cursor.execute
+
+    def counted(cursor, query, *args, **kwargs):
+        sent.append((str(query).split()[0], cursor.connection.autocommit))
+        return execute(cursor, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    page = client.get(f"/checkout/{created.get_json()['id']}")
+    assert page.status_code == 200 and 'id="pay-button"' in page.get_data(as_text=True)
+    assert sent == [("SELECT", True)]

@@ -14,8 +14,8 @@ from functools import cache
 
 from sqlalchemy import String, and_, bindparam, case, cast, exists, literal, select
 
-from webapp.domain.payments import OrderStatus
 from webapp import dbdirect
+from webapp.domain.payments import OrderStatus
 from webapp.extensions import db
 from webapp.models import Merchant, OutboxMessage, PaymentEvent, PaymentOrder, PspSession, SellerAccount
 

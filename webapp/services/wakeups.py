@@ -4,12 +4,12 @@ A wake-up sent before the commit could reach a worker that does not see the row 
 transaction that then rolls back wakes a worker for nothing (see after_commit). A lost wake-up costs only
 time: the relay wakes workers for every due outbox row.
 
-`wake_soon()` is for a web process's hot paths (the PSP's webhooks and buyers pressing Pay, hundreds a second): the request hands the topic
-to a thread of the process's own and answers without waiting for Redis, and the thread sends one wake-up for all
-the commits made while it was busy with the previous one. None is lost: a topic asked for after the thread took
-its batch stays pending for the next round, which starts as soon as the current one ends; so every commit is
-followed by a wake-up sent after it. (Worker jobs keep `wake_after_commit`, sent before the job returns: RQ ends a
-job's process without waiting for other threads.)
+`wake_soon()` is for a web process's hot paths (the PSP's webhooks and buyers pressing Pay, hundreds a second): the
+request hands the topic to a thread of the process's own and answers without waiting for Redis, and the thread sends
+one wake-up for all the commits made while it was busy with the previous one. None is lost: a topic asked for after
+the thread took its batch stays pending for the next round, which starts as soon as the current one ends; so every
+commit is followed by a wake-up sent after it. (Worker jobs keep `wake_after_commit`, sent before the job returns:
+RQ ends a job's process without waiting for other threads.)
 """
 
 from __future__ import annotations
