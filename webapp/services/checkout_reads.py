@@ -9,8 +9,10 @@ retried. One SELECT joins them (one row per order); read-only, and on PostgreSQL
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import String, and_, bindparam, case, cast, exists, literal, select
 
@@ -79,6 +81,7 @@ def _direct() -> tuple[str, dict]:
 
 
 def view(payment_event_id: str) -> CheckoutView | None:
+    rows: Sequence[Any]  # named tuples or SQLAlchemy rows: the same names either way
     if dbdirect.available():  # one round trip, outside any transaction (webapp.dbdirect)
         text, constants = _direct()
         rows = dbdirect.fetch_all(text, {**constants, "id": payment_event_id})
