@@ -16,7 +16,7 @@ PostgreSQL only: SQLite keeps the session path, with the same behaviour (both ar
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -65,18 +65,18 @@ def _autocommit_connection() -> Iterator[Any]:
 
 def fetch_one(statement: str, params: dict[str, Any]) -> tuple | None:
     """Run one statement in a transaction of its own (committed when it returns) and return its first row."""
-    with _autocommit_connection() as (pooled, connection):
-        try:
-            return connection.execute(statement, params).fetchone()
-        except psycopg.Error as error:
-            raise _translated(error, statement, params, pooled) from error
+    return _run(statement, params, lambda cursor: cursor.fetchone())
 
 
 def fetch_all(statement: str, params: dict[str, Any]) -> list:
     """Run one read by itself (a single statement sees one snapshot: no BEGIN, no ROLLBACK) and return its rows as
     named tuples, like SQLAlchemy's rows."""
+    return _run(statement, params, lambda cursor: cursor.fetchall(), row_factory=namedtuple_row)
+
+
+def _run(statement: str, params: dict[str, Any], fetch: Callable[[Any], Any], **cursor_options: Any) -> Any:
     with _autocommit_connection() as (pooled, connection):
         try:
-            return connection.cursor(row_factory=namedtuple_row).execute(statement, params).fetchall()
+            return fetch(connection.cursor(**cursor_options).execute(statement, params))
         except psycopg.Error as error:
             raise _translated(error, statement, params, pooled) from error
